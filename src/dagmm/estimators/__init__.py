@@ -1,0 +1,5 @@
+"""scikit-learn compatible detectors."""
+
+from dagmm.estimators.dagmm import DAGMM
+
+__all__ = ["DAGMM"]

@@ -1,0 +1,99 @@
+"""The DAGMM networks (Zong et al., 2018, section 3): compression and estimation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from dagmm.math.reconstruction import reconstruction_features
+from dagmm.nn.layers import MLP
+
+
+class CompressionNetwork(nn.Module):
+    """Deep autoencoder; the decoder mirrors the encoder.
+
+    Parameters
+    ----------
+    in_features : int
+    hiddens : sequence of int
+        Encoder widths; the last is the latent size. The decoder runs through
+        the same widths in reverse back to ``in_features``.
+    activation : callable returning nn.Module
+    """
+
+    def __init__(
+        self, in_features: int, hiddens: Sequence[int], activation: Callable[[], nn.Module]
+    ) -> None:
+        super().__init__()
+        self.encoder = MLP(in_features, hiddens, activation)
+        self.decoder = MLP(hiddens[-1], [*reversed(hiddens[:-1]), in_features], activation)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Return the latent code (N, latent) and the reconstruction (N, D)."""
+        code = self.encoder(x)
+        return code, self.decoder(code)
+
+
+class EstimationNetwork(nn.Module):
+    """MLP with dropout and a softmax over the mixture components.
+
+    Parameters
+    ----------
+    in_features : int
+        Latent size plus 2 reconstruction features.
+    hiddens : sequence of int
+        Layer widths; the last is the number of mixture components K.
+    activation : callable returning nn.Module
+    dropout : float
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hiddens: Sequence[int],
+        activation: Callable[[], nn.Module],
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.mlp = MLP(in_features, hiddens, activation, dropout=dropout)
+
+    def forward(self, z: Tensor) -> Tensor:
+        """Return the soft memberships gamma, shape (N, K)."""
+        return self.mlp(z).softmax(dim=1)
+
+
+class DAGMMNetwork(nn.Module):
+    """Compression network plus estimation network.
+
+    ``forward`` returns ``(x_hat, z, gamma)``: reconstruction (N, D), GMM input
+    z = [latent code, relative distance, cosine] (N, latent + 2) and memberships
+    (N, K).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        comp_hiddens: Sequence[int],
+        comp_activation: Callable[[], nn.Module],
+        est_hiddens: Sequence[int],
+        est_activation: Callable[[], nn.Module],
+        est_dropout: float,
+    ) -> None:
+        super().__init__()
+        self.compression = CompressionNetwork(in_features, comp_hiddens, comp_activation)
+        self.estimation = EstimationNetwork(
+            comp_hiddens[-1] + 2, est_hiddens, est_activation, est_dropout
+        )
+
+    def embed(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Return the reconstruction (N, D) and the GMM input z (N, latent + 2)."""
+        code, x_hat = self.compression(x)
+        z = torch.cat([code, reconstruction_features(x, x_hat)], dim=1)  # N x (latent + 2)
+        return x_hat, z
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        x_hat, z = self.embed(x)
+        return x_hat, z, self.estimation(z)
+

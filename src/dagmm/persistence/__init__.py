@@ -1,0 +1,11 @@
+"""Saving and loading fitted models as versioned directories (JSON + safetensors)."""
+
+from dagmm.persistence.model_dir import (
+    CONFIG_FILE,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    read_model_dir,
+    write_model_dir,
+)
+
+__all__ = ["CONFIG_FILE", "FORMAT_NAME", "FORMAT_VERSION", "read_model_dir", "write_model_dir"]

@@ -1,0 +1,226 @@
+"""Behaviour of the DAGMM estimator: training, scoring, determinism, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+from sklearn.mixture import GaussianMixture
+
+from dagmm import DAGMM
+from dagmm.estimators.dagmm import default_comp_hiddens
+from dagmm.exceptions import TrainingDivergedError
+
+SMALL = dict(comp_hiddens=(8, 4, 1), est_hiddens=(8, 3), minibatch_size=128, random_state=0)
+
+
+def test_training_moves_weights_and_lowers_loss(blobs_with_outliers):
+    # Guards against a loss detached from the graph (a bug of a public port).
+    X_train, _, _ = blobs_with_outliers
+    model = DAGMM(**SMALL, epoch_size=1).fit(X_train)
+    before = {k: v.clone() for k, v in model.module_.state_dict().items()}
+    model = DAGMM(**SMALL, epoch_size=30, learning_rate=1e-3).fit(X_train)
+    after = model.module_.state_dict()
+    assert all(not torch.equal(before[k], after[k]) for k in before)
+    losses = model.history_["loss"]
+    assert len(losses) == 30 and losses[-1] < losses[0]
+    assert set(model.history_) >= {"loss", "reconstruction", "energy", "cov_penalty"}
+
+
+def test_roc_auc_floor_on_synthetic_mixture(blobs_with_outliers):
+    X_train, X_test, y_test = blobs_with_outliers
+    model = DAGMM(**{**SMALL, "comp_hiddens": (12, 6, 2)}, epoch_size=60, learning_rate=1e-3)
+    energy = model.fit(X_train).energy(X_test)
+    assert roc_auc_score(y_test, energy) > 0.9
+
+
+def test_same_seed_gives_identical_energies_and_leaves_global_rng(blobs_with_outliers):
+    X_train, X_test, _ = blobs_with_outliers
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    e1 = DAGMM(**SMALL, epoch_size=3).fit(X_train).energy(X_test)
+    assert torch.equal(torch.get_rng_state(), state)
+    e2 = DAGMM(**SMALL, epoch_size=3).fit(X_train).energy(X_test)
+    e3 = DAGMM(**{**SMALL, "random_state": 1}, epoch_size=3).fit(X_train).energy(X_test)
+    np.testing.assert_array_equal(e1, e2)
+    assert not np.array_equal(e1, e3)
+
+
+def test_threads_and_default_dtype_untouched(blobs_with_outliers):
+    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+    DAGMM(**SMALL, epoch_size=1).fit(blobs_with_outliers[0])
+    assert torch.get_num_threads() == threads and torch.get_default_dtype() == dtype
+
+
+def test_subset_scoring_equals_rows_of_full_scoring(blobs_with_outliers):
+    # Equal up to float32 rounding: BLAS may round a row differently depending on
+    # its position in the batch, so bitwise equality is not promised; anything
+    # batch-dependent (dropout, a per-batch GMM) would differ by far more.
+    X_train, X_test, _ = blobs_with_outliers
+    model = DAGMM(**SMALL, epoch_size=3).fit(X_train)
+    full = model.energy(X_test)
+    idx = np.array([5, 0, 599, 77])
+    np.testing.assert_allclose(model.energy(X_test[idx]), full[idx], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.energy(X_test[3:4]), full[3:4], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.energy(X_test[:300]), full[:300])
+
+
+def test_scoring_uses_frozen_gmm_and_eval_mode(blobs_with_outliers):
+    # Energies equal an independent GaussianMixture with the fitted parameters,
+    # applied to transform(X): the frozen whole-training-set GMM, no dropout.
+    X_train, X_test, _ = blobs_with_outliers
+    model = DAGMM(**SMALL, epoch_size=3).fit(X_train)
+    gm = GaussianMixture(n_components=3, covariance_type="full")
+    gm.weights_, gm.means_, gm.covariances_ = model.weights_, model.means_, model.covariances_
+    gm.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(model.covariances_))
+    z = model.transform(X_test)
+    np.testing.assert_allclose(model.energy(X_test), -gm.score_samples(z), rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(model.energy(X_test), model.energy(X_test))
+
+
+def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
+    X_train, _, _ = blobs_with_outliers
+    model = DAGMM(**SMALL, epoch_size=2).fit(X_train)
+    z = model.transform(X_train)
+    gamma = model.module_.estimation(torch.as_tensor(z, dtype=torch.float32)).detach().double().numpy()
+    nk = gamma.sum(0)
+    np.testing.assert_allclose(model.weights_, nk / len(z), rtol=1e-5)
+    np.testing.assert_allclose(model.means_, gamma.T @ z / nk[:, None], rtol=1e-4, atol=1e-6)
+    assert model.covariances_.shape == (3, 3, 3)
+    assert np.all(np.linalg.eigvalsh(model.covariances_) > 0)
+
+
+def test_transform_shape_and_feature_names(blobs_with_outliers):
+    X_train, X_test, _ = blobs_with_outliers
+    model = DAGMM(**{**SMALL, "comp_hiddens": (8, 2)}, epoch_size=1).fit(X_train)
+    assert model.transform(X_test).shape == (600, 4)
+    assert list(model.get_feature_names_out()) == [
+        "latent0", "latent1", "relative_distance", "cosine_similarity",
+    ]
+    probs = model.predict_proba_components(X_test)
+    np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-9)
+    assert model.reconstruction_errors(X_test).shape == X_test.shape
+
+
+def test_contamination_sets_threshold_and_outlier_contract(blobs_with_outliers):
+    X_train, X_test, _ = blobs_with_outliers
+    model = DAGMM(**SMALL, epoch_size=2, contamination=0.05).fit(X_train)
+    labels = model.predict(X_train)
+    assert set(np.unique(labels)) == {-1, 1}
+    assert (labels == -1).mean() == pytest.approx(0.05, abs=0.002)
+    assert model.threshold_ == pytest.approx(-model.offset_)
+    np.testing.assert_allclose(model.score_samples(X_test), -model.energy(X_test))
+    np.testing.assert_allclose(
+        model.decision_function(X_test), model.score_samples(X_test) - model.offset_
+    )
+    np.testing.assert_array_equal(
+        model.predict(X_test), np.where(model.energy(X_test) > model.threshold_, -1, 1)
+    )
+
+
+def test_default_parameters_work_on_any_width():
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    model = DAGMM(epoch_size=2, random_state=0).fit(X)
+    assert model.module_.compression.encoder[0].in_features == 3
+    assert model.energy(X).shape == (300,)
+    assert default_comp_hiddens(118) == (59, 30, 10, 1)
+    assert default_comp_hiddens(6) == (8, 4, 2, 1)
+
+
+@pytest.mark.parametrize("activation", ["relu", torch.sigmoid, torch.nn.ELU])
+def test_activation_forms(activation):
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    DAGMM(**SMALL, epoch_size=1, comp_activation=activation, est_activation=activation).fit(X)
+
+
+def test_hard_data_trains_without_nan():
+    rng = np.random.default_rng(0)
+    constant = np.hstack([rng.normal(size=(200, 3)), np.full((200, 2), 7.0)])
+    duplicates = np.repeat(rng.normal(size=(2, 4)), 100, axis=0)
+    for X in (constant, duplicates):
+        model = DAGMM(**{**SMALL, "est_hiddens": (8, 4)}, epoch_size=3).fit(X)
+        assert np.isfinite(model.energy(X)).all()
+        assert all(np.isfinite(v).all() for v in model.history_.values())
+
+
+def test_early_stopping_stops_and_records_validation_loss(blobs_with_outliers):
+    X_train, _, _ = blobs_with_outliers
+    model = DAGMM(
+        **SMALL, epoch_size=200, early_stopping=True, n_iter_no_change=2, tol=1e6
+    ).fit(X_train)
+    assert len(model.history_["val_loss"]) == 2  # no epoch can improve by 1e6
+    with pytest.raises(ValueError, match="early_stopping needs"):
+        DAGMM(**SMALL, early_stopping=True, validation_fraction=0.01).fit(X_train[:5])
+
+
+def test_pretraining_records_history(blobs_with_outliers):
+    model = DAGMM(**SMALL, epoch_size=2, pretrain_epochs=3).fit(blobs_with_outliers[0])
+    assert len(model.history_["pretrain_loss"]) == 3 and len(model.history_["loss"]) == 2
+
+
+def test_divergence_raises_clear_error(blobs_with_outliers):
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1.*learning_rate"):
+        DAGMM(**SMALL, epoch_size=2, learning_rate=1e30).fit(blobs_with_outliers[0] * 1e30)
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.fixture(scope="module")
+def fitted_frame_model():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    return DAGMM(**SMALL, epoch_size=1).fit(frame), frame
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[1.0, np.nan], [2.0, 3.0], [1.0, 1.0]]), "NaN"),
+        (np.array([[1.0, np.inf], [2.0, 3.0], [1.0, 1.0]]), "infinity"),
+        (np.empty((0, 3)), "0 sample"),
+        (np.ones(5), "2D array"),
+        (np.array([["a", "b"], ["c", "d"]]), "could not convert string"),
+        (np.ones((1, 3)), "minimum of 2"),
+    ],
+)
+def test_bad_training_input_is_rejected(X, match):
+    with pytest.raises(ValueError, match=match):
+        DAGMM(**SMALL, epoch_size=1).fit(X)
+
+
+def test_bad_scoring_input_is_rejected(fitted_frame_model):
+    model, frame = fitted_frame_model
+    with pytest.raises(ValueError, match="X has 2 features, but DAGMM is expecting 3"):
+        model.energy(frame[["a", "b"]].to_numpy())
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.energy(frame.rename(columns={"c": "z"}))
+    with pytest.raises(ValueError, match="NaN"):
+        model.energy(frame.assign(a=np.nan))
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"comp_hiddens": (8, 0)}, r"comp_hiddens=\(8, 0\) is invalid"),
+        ({"est_hiddens": ()}, r"est_hiddens=\(\) is invalid"),
+        ({"comp_activation": "tahn"}, "did you mean 'tanh'"),
+        ({"lambda1": -1.0}, "lambda1"),
+        ({"contamination": 0.7}, "contamination"),
+        ({"normalize": "zscore"}, "normalize"),
+        ({"device": "tpu"}, "device='tpu'"),
+        ({"est_dropout_ratio": 1.0}, "est_dropout_ratio"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(params, match):
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with pytest.raises(ValueError, match=match):
+        DAGMM(**{**SMALL, **params}, epoch_size=1).fit(X)
+
+
+def test_unfitted_model_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        DAGMM().energy(np.ones((2, 2)))

@@ -1,0 +1,16 @@
+"""scikit-learn's own estimator checks, run over every detector."""
+
+from __future__ import annotations
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from dagmm import DAGMM
+
+ESTIMATORS = [
+    DAGMM(comp_hiddens=(8, 2), est_hiddens=(6, 2), epoch_size=3, minibatch_size=64, random_state=0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
