@@ -1,0 +1,262 @@
+"""Coercion of one raw table column to numbers, date-times or category labels.
+
+Fit and transform both go through these functions, so a column is read the same
+way whatever pandas inferred for it. That matters for chunked reading: a CSV
+chunk reader infers each chunk's dtypes on its own, so a code column may arrive
+as ``int64`` in one chunk (``1, 2``) and as text in the next (``"1", "x"``). The
+functions here map both to the same values.
+
+Each coercion returns the converted values plus a boolean mask of the entries
+that could not be converted (text in a numeric column, say), and leaves the
+wording of the error to the caller, which knows whether it is fitting or
+transforming.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dagmm.exceptions import DataError
+
+#: Label given to a missing category when ``handle_missing="impute"``.
+MISSING_LABEL = "__missing__"
+
+_SECOND = pd.Timedelta(seconds=1)
+_EPOCH_UTC = pd.Timestamp(0, tz="UTC")
+# Text is taken for a date only in ISO 8601 form: other layouts ("03/04/2021")
+# are ambiguous between day-first and month-first.
+ISO_DATE_PATTERN = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+# Beyond 2**53 not every integer is a float64; such values keep their float text.
+_EXACT_INT_LIMIT = 2.0**53
+
+
+def name_list(names: Iterable[str], limit: int = 20) -> str:
+    """Quote and join column names for a message, eliding a long tail."""
+    names = list(names)
+    shown = ", ".join(repr(name) for name in names[:limit])
+    if len(names) > limit:
+        shown += f", ... ({len(names) - limit} more)"
+    return shown
+
+
+def suggest(name: str, candidates: Sequence[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` when a close match exists, else ``""``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def as_frame(data: object) -> pd.DataFrame:
+    """Return ``data`` as a DataFrame with unique string column names.
+
+    A 2-D numpy array gets the columns ``x0, x1, ...``. Non-string column
+    labels (as in ``pd.DataFrame(array)``) are turned into strings so that
+    they can be stored in a JSON config.
+    """
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    elif isinstance(data, np.ndarray):
+        if data.ndim != 2:
+            raise DataError(
+                f"expected a 2-D array (rows x columns), got an array of shape {data.shape}; "
+                "reshape it, e.g. array.reshape(-1, 1) for a single column"
+            )
+        frame = pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
+    else:
+        raise DataError(
+            f"expected a pandas DataFrame or a 2-D numpy array, got {type(data).__name__}; "
+            "read files with dagmm.tabular.read_table"
+        )
+    labels = [str(label) for label in frame.columns]
+    if len(set(labels)) != len(labels):
+        duplicated = sorted({label for label in labels if labels.count(label) > 1})
+        raise DataError(
+            f"the data has duplicated column names {name_list(duplicated)}; "
+            "every column needs a unique name: rename them"
+        )
+    if labels != list(frame.columns):
+        frame = frame.set_axis(labels, axis=1)
+    return frame
+
+
+def describe_bad(series: pd.Series, bad: np.ndarray) -> str:
+    """Describe the first flagged entry: ``"e.g. 'abc' in row 17 (3 values in all)"``.
+
+    The row is the index label, so for chunks from
+    :func:`dagmm.tabular.iter_table_chunks` it is the row number in the file.
+    """
+    positions = np.flatnonzero(bad)
+    first = positions[0]
+    value = series.iloc[first]
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = f"e.g. {value!r} in row {series.index[first]}"
+    if len(positions) > 1:
+        text += f" ({len(positions)} values in all)"
+    return text
+
+
+def _is_blank(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def _blank_mask(series: pd.Series, candidates: np.ndarray) -> np.ndarray:
+    """Mark blank strings among ``candidates``; they count as missing, as read_csv does."""
+    blank = np.zeros(len(series), dtype=bool)
+    positions = np.flatnonzero(candidates)
+    if len(positions) == 0:
+        return blank
+    subset = series.iloc[positions]
+    if pd.api.types.is_string_dtype(subset.dtype):  # str dtype: vectorised
+        blank[positions] = (subset.str.strip() == "").to_numpy(dtype=bool, na_value=False)
+    else:
+        blank[positions] = [_is_blank(value) for value in subset.to_numpy(dtype=object)]
+    return blank
+
+
+def coerce_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Convert a column to float64.
+
+    Returns
+    -------
+    values : ndarray of float64, shape (n,)
+        NaN where the entry is missing (None, NaN, blank text) or unconvertible.
+    bad : ndarray of bool, shape (n,)
+        True where the entry is present but is not a number (text, a date).
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        return values, np.zeros(len(values), dtype=bool)
+    present = series.notna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return np.full(len(series), np.nan), present
+    raw = series.astype(object) if isinstance(dtype, pd.CategoricalDtype) else series
+    parsed = pd.to_numeric(raw, errors="coerce")
+    values = np.array(parsed, dtype=np.float64)  # a writable copy
+    failed = np.isnan(values) & present
+    bad = failed & ~_blank_mask(series, failed)
+    return values, bad
+
+
+def coerce_epoch_seconds(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Convert a column of date-times to seconds since 1970-01-01 UTC.
+
+    Time-zone-naive values are taken as UTC. Text must be ISO 8601
+    (``2021-03-04``, ``2021-03-04 05:06:07``, ``2021-03-04T05:06:07+01:00``).
+
+    Returns
+    -------
+    values : ndarray of float64, shape (n,)
+        NaN where missing or unconvertible.
+    bad : ndarray of bool, shape (n,)
+        True where the entry is present but is not a date-time.
+    """
+    dtype = series.dtype
+    present = series.notna().to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        naive = getattr(dtype, "tz", None) is None
+        stamps = series.dt.tz_localize("UTC") if naive else series.dt.tz_convert("UTC")
+        return _seconds_since_epoch(stamps), np.zeros(len(series), dtype=bool)
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        # An all-empty chunk of a date column reads as float NaN; any number is wrong.
+        return np.full(len(series), np.nan), present
+    raw = series.astype(object) if isinstance(dtype, pd.CategoricalDtype) else series
+    stamps = pd.to_datetime(raw, errors="coerce", format="ISO8601", utc=True)
+    values = _seconds_since_epoch(stamps)
+    failed = np.isnan(values) & present
+    bad = failed & ~_blank_mask(series, failed)
+    return values, bad
+
+
+def _seconds_since_epoch(stamps: pd.Series) -> np.ndarray:
+    # Division by a Timedelta works at every resolution (ns, us, s) pandas may pick.
+    seconds = (stamps - _EPOCH_UTC) / _SECOND
+    return np.array(seconds, dtype=np.float64)  # a writable copy
+
+
+def looks_like_iso_dates(series: pd.Series, sample_size: int = 1000) -> bool:
+    """Whether every distinct value in a sample of a text column starts like an ISO date."""
+    distinct = pd.unique(series.dropna())[:sample_size]
+    if len(distinct) == 0:
+        return False
+    return all(isinstance(value, str) and ISO_DATE_PATTERN.match(value) for value in distinct)
+
+
+def _number_text(number: float) -> str | None:
+    if not math.isfinite(number):
+        return None
+    if number.is_integer() and abs(number) < _EXACT_INT_LIMIT:
+        return str(int(number))
+    return repr(number)
+
+
+def _label(value: object) -> str | None:
+    """Canonical text of one category value, or None when it is missing.
+
+    Values are compared by meaning, not by how pandas happened to parse them:
+    ``1``, ``1.0``, ``"1"`` and ``"01"`` are all the label ``"1"``, and
+    ``True``, ``"true"`` and ``"TRUE"`` are all ``"True"``.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        return _number_text(float(value)) or str(float(value))
+    if isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return None
+        lowered = stripped.lower()
+        if lowered in ("true", "false"):
+            return lowered.capitalize()
+        # float() also reads "1_000" and "nan"; pandas reads neither as a number.
+        if "_" not in stripped and lowered not in ("nan", "inf", "+inf", "-inf", "infinity"):
+            try:
+                number = _number_text(float(stripped))
+            except ValueError:
+                number = None
+            if number is not None:
+                return number
+        return value
+    return str(value)
+
+
+def category_labels(series: pd.Series) -> np.ndarray:
+    """Canonical category labels of a column.
+
+    Returns
+    -------
+    ndarray of object, shape (n,)
+        A ``str`` per entry, or None where the entry is missing.
+    """
+    if series.dtype == object:
+        # factorize would merge True with 1 (they hash alike), so label each entry.
+        return np.array([_label(value) for value in series], dtype=object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    unique_labels = np.array([_label(value) for value in uniques] + [None], dtype=object)
+    return unique_labels[codes]  # code -1 (missing) picks the trailing None
+
+
+def stable_bucket(labels: np.ndarray, buckets: int) -> np.ndarray:
+    """Hash labels to buckets with CRC-32: the same on every run and machine.
+
+    Python's ``hash`` of a string is salted per process, so it cannot be used
+    for a model that is saved and scored later.
+    """
+    codes, uniques = pd.factorize(labels)
+    unique_buckets = np.array(
+        [zlib.crc32(label.encode("utf-8")) % buckets for label in uniques], dtype=np.int64
+    )
+    return unique_buckets[codes]

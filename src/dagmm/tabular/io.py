@@ -1,0 +1,462 @@
+"""Read tables from CSV/TSV/Parquet files, whole or in chunks, and write them atomically.
+
+Supported extensions (case-insensitive): ``.csv``, ``.csv.gz``, ``.tsv``,
+``.tsv.gz``, ``.parquet``, ``.pq``. Parquet needs ``pyarrow`` (``pip install
+dagmm[io]``).
+
+Chunks carry the row numbers of the file as their index (0-based, not
+counting the header), so an error in a chunk can name the row, and chunks
+concatenate to the table :func:`read_table` returns. Each CSV chunk's dtypes
+are inferred from that chunk alone (a code column may be ``int64`` in one and
+text in the next); :class:`~dagmm.tabular.TabularPreprocessor` reads columns
+by the kind it fitted, so this does not change its output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import IO, Any
+
+import pandas as pd
+
+from dagmm.exceptions import DataError
+from dagmm.tabular._columns import name_list, suggest
+
+__all__ = ["AtomicTableWriter", "iter_table_chunks", "read_table", "SUPPORTED_EXTENSIONS"]
+
+
+@dataclass(frozen=True)
+class _Format:
+    kind: str  # "csv" or "parquet"
+    sep: str = ","
+    gzipped: bool = False
+
+
+_FORMATS = {
+    ".csv": _Format("csv"),
+    ".csv.gz": _Format("csv", gzipped=True),
+    ".tsv": _Format("csv", sep="\t"),
+    ".tsv.gz": _Format("csv", sep="\t", gzipped=True),
+    ".parquet": _Format("parquet"),
+    ".pq": _Format("parquet"),
+}
+SUPPORTED_EXTENSIONS = tuple(_FORMATS)
+
+
+def _format_of(path: Path) -> _Format:
+    name = path.name.lower()
+    # Longest first, so ".csv.gz" wins over a plain ".gz" check.
+    for extension in sorted(_FORMATS, key=len, reverse=True):
+        if name.endswith(extension):
+            return _FORMATS[extension]
+    raise DataError(
+        f"cannot tell the format of '{path}' from its extension; expected one of "
+        f"{', '.join(SUPPORTED_EXTENSIONS)}: rename the file"
+    )
+
+
+def _pyarrow() -> tuple[ModuleType, ModuleType]:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:  # pragma: no cover - pyarrow is installed in the test environment
+        raise ImportError(
+            "reading or writing Parquet needs pyarrow: pip install 'dagmm[io]'"
+        ) from None
+    return pyarrow, pyarrow.parquet
+
+
+def _existing_file(path: str | os.PathLike) -> tuple[Path, _Format]:
+    """Check that ``path`` is a non-empty file of a known format."""
+    source = Path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"data file '{source}' does not exist; check the path")
+    if source.is_dir():
+        raise DataError(f"'{source}' is a directory; expected a data file")
+    table_format = _format_of(source)
+    if source.stat().st_size == 0:
+        raise DataError(f"data file '{source}' is empty; expected a header line and rows")
+    return source, table_format
+
+
+def _check_columns(
+    source: Path, available: Sequence[str], columns: Sequence[str] | None
+) -> list[str] | None:
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        raise ValueError(
+            f"columns must be a list of names, got {columns!r}; write columns=[{columns!r}]"
+        )
+    wanted = [str(name) for name in columns]
+    absent = [name for name in wanted if name not in available]
+    if absent:
+        raise DataError(
+            f"'{source}' has no column(s) {name_list(absent)}{suggest(absent[0], list(available))}; "
+            f"its columns are {name_list(available)}"
+        )
+    return wanted
+
+
+def _csv_options(table_format: _Format, columns: list[str] | None) -> dict[str, Any]:
+    # low_memory=False: infer each column's dtype from all rows read at once
+    # (the whole file, or the whole chunk), not from internal blocks of them.
+    return {
+        "sep": table_format.sep,
+        "usecols": columns,
+        "low_memory": False,
+        "compression": "gzip" if table_format.gzipped else None,
+    }
+
+
+def _csv_error(source: Path, exc: Exception) -> DataError:
+    if isinstance(exc, UnicodeDecodeError):
+        return DataError(f"'{source}' is not UTF-8 text ({exc}); re-save it as UTF-8")
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return DataError(f"data file '{source}' holds no columns; expected a header line and rows")
+    if isinstance(exc, (gzip.BadGzipFile, EOFError)):
+        return DataError(f"'{source}' is not a complete gzip file ({exc}); re-compress it")
+    return DataError(
+        f"cannot parse '{source}' as a delimited table: {exc}; check the delimiter and quoting"
+    )
+
+
+_CSV_ERRORS = (
+    pd.errors.ParserError,
+    pd.errors.EmptyDataError,
+    UnicodeDecodeError,
+    gzip.BadGzipFile,
+    EOFError,
+)
+
+
+def _csv_header(source: Path, table_format: _Format) -> list[str]:
+    try:
+        header = pd.read_csv(source, nrows=0, **_csv_options(table_format, None))
+    except _CSV_ERRORS as exc:
+        raise _csv_error(source, exc) from None
+    return [str(name) for name in header.columns]
+
+
+def _parquet_file(source: Path) -> Any:
+    pa, pq = _pyarrow()
+    try:
+        return pq.ParquetFile(source)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"'{source}' is not a readable Parquet file ({exc})") from None
+
+
+def _parquet_columns(parquet: Any, columns: list[str] | None) -> list[str]:
+    """Data columns to read: the requested ones, or all but a stored pandas index."""
+    if columns is not None:
+        return columns
+    metadata = parquet.schema_arrow.pandas_metadata or {}
+    index_columns = {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
+    return [name for name in parquet.schema_arrow.names if name not in index_columns]
+
+
+def _arrow_to_frame(table: Any, start: int) -> pd.DataFrame:
+    frame = table.to_pandas()
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
+def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a whole CSV, TSV or Parquet file into a DataFrame.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, ``.parquet`` or ``.pq`` file.
+    columns : list of str, optional
+        Read only these columns, in this order.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by row number. A file with a header and no rows gives an
+        empty frame with its columns.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    DataError
+        If the extension is unknown, the file is empty or cannot be parsed, or
+        a requested column is absent.
+
+    Examples
+    --------
+    >>> from dagmm.tabular import read_table
+    >>> frame = read_table("transactions.csv", columns=["amount", "merchant"])  # doctest: +SKIP
+    """
+    source, table_format = _existing_file(path)
+    if table_format.kind == "parquet":
+        parquet = _parquet_file(source)
+        wanted = _parquet_columns(
+            parquet, _check_columns(source, parquet.schema_arrow.names, columns)
+        )
+        pa, _ = _pyarrow()
+        try:
+            return _arrow_to_frame(parquet.read(columns=wanted), 0)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise DataError(f"'{source}' is a damaged Parquet file ({exc})") from None
+        finally:
+            parquet.close()
+    wanted = _check_columns(source, _csv_header(source, table_format), columns)
+    try:
+        frame = pd.read_csv(source, **_csv_options(table_format, wanted))
+    except _CSV_ERRORS as exc:
+        raise _csv_error(source, exc) from None
+    return frame if wanted is None else frame[wanted]
+
+
+def iter_table_chunks(
+    path: str | os.PathLike, chunksize: int, columns: Sequence[str] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Stream a CSV, TSV or Parquet file in chunks of at most ``chunksize`` rows.
+
+    Memory stays bounded by the chunk size (for Parquet, also by one row
+    group). Each chunk is indexed by its rows' numbers in the file, so the
+    chunks concatenate to :func:`read_table`'s frame.
+
+    Parameters
+    ----------
+    path : path-like
+        See :func:`read_table`.
+    chunksize : int
+        Most rows per chunk.
+    columns : list of str, optional
+        Read only these columns, in this order.
+
+    Yields
+    ------
+    DataFrame
+        Nothing for a file with a header and no rows.
+
+    Raises
+    ------
+    FileNotFoundError, DataError
+        As :func:`read_table`; raised by this call, before any chunk, for a
+        missing file, unknown extension or absent column, and while iterating
+        for content that cannot be parsed.
+
+    Examples
+    --------
+    >>> for chunk in iter_table_chunks("big.csv", chunksize=50_000):  # doctest: +SKIP
+    ...     scores = model.score_samples(pre.transform(chunk))
+    """
+    if not isinstance(chunksize, int) or isinstance(chunksize, bool) or chunksize < 1:
+        raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}")
+    # Checks run now, not at the first next(): a generator would defer them.
+    source, table_format = _existing_file(path)
+    if table_format.kind == "parquet":
+        parquet = _parquet_file(source)
+        wanted = _parquet_columns(
+            parquet, _check_columns(source, parquet.schema_arrow.names, columns)
+        )
+        return _parquet_chunks(source, parquet, wanted, chunksize)
+    wanted = _check_columns(source, _csv_header(source, table_format), columns)
+    return _csv_chunks(source, table_format, wanted, chunksize)
+
+
+def _csv_chunks(
+    source: Path, table_format: _Format, wanted: list[str] | None, chunksize: int
+) -> Iterator[pd.DataFrame]:
+    try:
+        with pd.read_csv(
+            source, chunksize=chunksize, **_csv_options(table_format, wanted)
+        ) as reader:
+            for chunk in reader:  # the reader numbers rows on across chunks
+                if len(chunk):  # a header-only file gives one empty chunk
+                    yield chunk if wanted is None else chunk[wanted]
+    except _CSV_ERRORS as exc:
+        raise _csv_error(source, exc) from None
+
+
+def _parquet_chunks(
+    source: Path, parquet: Any, wanted: list[str], chunksize: int
+) -> Iterator[pd.DataFrame]:
+    pa, _ = _pyarrow()
+    start = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=chunksize, columns=wanted):
+            if batch.num_rows == 0:
+                continue
+            yield _arrow_to_frame(pa.Table.from_batches([batch]), start)
+            start += batch.num_rows
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"'{source}' is a damaged Parquet file ({exc})") from None
+    finally:
+        parquet.close()
+
+
+class AtomicTableWriter:
+    """Write a table chunk by chunk; the file appears only when all of it is written.
+
+    Chunks go to a hidden temporary file beside ``path`` (same directory, so
+    the final rename is atomic) that replaces ``path`` when the ``with`` block
+    ends without error. On any error, including ``KeyboardInterrupt``, the
+    temporary file is deleted and an existing ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : path-like
+        Destination: ``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, ``.parquet``
+        or ``.pq``. Missing parent directories are created.
+    overwrite : bool, default=True
+        Whether an existing file at ``path`` may be replaced.
+
+    Attributes
+    ----------
+    rows_written : int
+        Rows written so far.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from dagmm.tabular import AtomicTableWriter
+    >>> with AtomicTableWriter("scores.csv") as out:  # doctest: +SKIP
+    ...     for chunk in iter_table_chunks("new.csv", chunksize=10_000):
+    ...         out.write(pd.DataFrame({"score": model.score_samples(pre.transform(chunk))}))
+
+    Notes
+    -----
+    Every chunk must have the first chunk's columns. For Parquet the first
+    chunk also fixes the column types; later chunks are cast to them. Index
+    labels are not written. With no chunk written, a CSV destination is an
+    empty file and a Parquet one a table without columns.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, overwrite: bool = True) -> None:
+        self.path = Path(path)
+        self.overwrite = overwrite
+        self._format = _format_of(self.path)
+        self.rows_written = 0
+        self._chunks_written = 0
+        self._temp: Path | None = None
+        self._handle: IO[str] | None = None
+        self._parquet_writer: Any = None
+        self._columns: list[str] | None = None
+        self._state = "new"  # -> "open" -> "closed"
+
+    def __enter__(self) -> AtomicTableWriter:
+        if self._state != "new":
+            raise RuntimeError("an AtomicTableWriter can be entered only once; create a new one")
+        if self.path.is_dir():
+            raise DataError(f"cannot write to '{self.path}': it is a directory; give a file path")
+        if self.path.exists() and not self.overwrite:
+            raise DataError(
+                f"'{self.path}' already exists and overwrite=False; remove it or choose another path"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A unique hidden name in the destination's directory: os.replace within
+        # one file system is atomic; mode "x" never clobbers a stranger's file.
+        self._temp = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp"
+        if self._format.kind == "csv":
+            opener = gzip.open if self._format.gzipped else open
+            self._handle = opener(self._temp, "xt", encoding="utf-8", newline="")
+        else:
+            self._temp.touch(exist_ok=False)  # claim the name; the Parquet writer opens it later
+        self._state = "open"
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append the rows of ``frame`` (its index is not written).
+
+        Raises
+        ------
+        DataError
+            If ``frame``'s columns differ from the first chunk's, or (Parquet)
+            its values cannot be stored with the first chunk's column types.
+        """
+        if self._state != "open":
+            raise RuntimeError(
+                "write() is only allowed inside 'with AtomicTableWriter(path) as out:'"
+            )
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"write() expects a pandas DataFrame, got {type(frame).__name__}")
+        columns = [str(name) for name in frame.columns]
+        if self._columns is None:
+            self._columns = columns
+        elif columns != self._columns:
+            raise DataError(
+                f"chunk columns {name_list(columns)} differ from the first chunk's columns "
+                f"{name_list(self._columns)}; write every chunk with the same columns"
+            )
+        if self._format.kind == "csv":
+            header = self._chunks_written == 0  # even a 0-row first chunk writes the header
+            frame.to_csv(self._handle, sep=self._format.sep, index=False, header=header)
+        else:
+            self._write_parquet(frame)
+        self.rows_written += len(frame)
+        self._chunks_written += 1
+
+    def _write_parquet(self, frame: pd.DataFrame) -> None:
+        pa, pq = _pyarrow()
+        if self._parquet_writer is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._parquet_writer = pq.ParquetWriter(self._temp, table.schema)
+        else:
+            schema = self._parquet_writer.schema
+            try:
+                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise DataError(
+                    f"a chunk's values do not fit the column types of the first chunk ({exc}); "
+                    "give every chunk the same column dtypes"
+                ) from None
+        self._parquet_writer.write_table(table)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._state != "open":
+            return
+        self._state = "closed"
+        try:
+            if exc_type is None:
+                self._finish()
+                return
+        except BaseException:
+            self._discard()
+            raise
+        self._discard()
+
+    def _finish(self) -> None:
+        assert self._temp is not None
+        if self._handle is not None:
+            self._handle.flush()
+            self._handle.close()
+        elif self._parquet_writer is not None:
+            self._parquet_writer.close()
+        else:  # Parquet with no chunk: still a valid (empty) file
+            pa, pq = _pyarrow()
+            pq.write_table(pa.table({}), self._temp)
+        _fsync(self._temp)
+        os.replace(self._temp, self.path)
+
+    def _discard(self) -> None:
+        for closable in (self._handle, self._parquet_writer):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:  # the original error matters more than a close failure
+                    pass
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    # Data on disk before the rename, so a crash cannot leave a renamed but empty file.
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
