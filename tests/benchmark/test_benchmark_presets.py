@@ -1,0 +1,66 @@
+"""The paper's networks and schedules, kept read-only."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from dagmm.benchmark.presets import PRESETS, QUICK_EPOCHS, get_preset, n_components
+
+PAPER = {
+    # name: (compression, estimation, epochs, batch)
+    "kddcup": ((60, 30, 10, 1), (10, 4), 200, 1024),
+    "thyroid": ((12, 4, 1), (10, 2), 20_000, 1024),
+    "arrhythmia": ((10, 2), (10, 2), 10_000, 128),
+    "kddcup-rev": ((60, 30, 10, 1), (10, 4), 400, 1024),
+}
+
+
+@pytest.mark.parametrize("name", PAPER)
+def test_presets_hold_the_papers_settings(name):
+    params = get_preset(name)
+    comp, est, epochs, batch = PAPER[name]
+    assert (params["comp_hiddens"], params["est_hiddens"]) == (comp, est)
+    assert (params["epoch_size"], params["minibatch_size"]) == (epochs, batch)
+    assert params["learning_rate"] == 1e-4
+    assert (params["lambda1"], params["lambda2"]) == (0.1, 0.005)
+    assert params["est_dropout_ratio"] == 0.5
+    assert params["comp_activation"] == params["est_activation"] == "tanh"
+    assert n_components(params) == est[-1]
+
+
+def test_get_preset_returns_an_independent_copy():
+    params = get_preset("kddcup")
+    params["epoch_size"] = 1
+    params["comp_hiddens"] = (3,)
+    assert get_preset("kddcup")["epoch_size"] == 200
+    assert PRESETS["kddcup"]["comp_hiddens"] == (60, 30, 10, 1)
+
+
+def test_presets_are_read_only():
+    with pytest.raises(TypeError):
+        PRESETS["kddcup"]["epoch_size"] = 1  # type: ignore[index]
+    with pytest.raises(TypeError):
+        PRESETS["new"] = {}  # type: ignore[index]
+
+
+def test_quick_variant_only_shortens_training():
+    full, quick = get_preset("thyroid"), get_preset("thyroid", quick=True)
+    assert quick["epoch_size"] == QUICK_EPOCHS
+    assert {k: v for k, v in quick.items() if k != "epoch_size"} == {
+        k: v for k, v in full.items() if k != "epoch_size"
+    }
+
+
+def test_unknown_preset_suggests_a_name():
+    with pytest.raises(ValueError, match="Unknown preset 'kdcup'. Did you mean 'kddcup'"):
+        get_preset("kdcup")
+
+
+def test_presets_are_valid_dagmm_arguments():
+    from dagmm import DAGMM
+
+    accepted = set(inspect.signature(DAGMM).parameters)
+    for name in PRESETS:
+        assert set(get_preset(name)) <= accepted

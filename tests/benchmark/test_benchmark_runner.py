@@ -1,0 +1,257 @@
+"""run_benchmark end to end on the synthetic "toy" data set (no files needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dagmm.benchmark import models, protocol, runner
+from dagmm.benchmark.models import EstimatorModel
+from dagmm.benchmark.runner import read_results, run_benchmark, summarize
+from dagmm.exceptions import DatasetNotFoundError, TrainingDivergedError
+
+RECORD_KEYS = {
+    "dataset", "model", "seed", "precision", "recall", "f1", "auroc", "auprc",
+    "train_seconds", "score_seconds", "config", "version",
+}  # fmt: skip
+
+
+class SpyEstimator:
+    """Energy = distance to the training mean; remembers what it was trained on."""
+
+    seen: list[tuple[str, int, np.ndarray]] = []
+
+    def __init__(self, name: str, seed: int, fail: bool = False) -> None:
+        self.name, self.seed, self.fail = name, seed, fail
+
+    def fit(self, X):
+        if self.fail:
+            raise TrainingDivergedError("loss became nan in epoch 1")
+        SpyEstimator.seen.append((self.name, self.seed, np.array(X)))
+        self.mean_ = X.mean(axis=0)
+        return self
+
+    def energy(self, X):
+        return np.linalg.norm(X - self.mean_, axis=1)
+
+
+@pytest.fixture
+def spies(monkeypatch):
+    """Register fast fake models ``spy-a``, ``spy-b``, ``spy-fail`` and a fake ``dagmm``."""
+    SpyEstimator.seen = []
+
+    def factory(name, fail=False):
+        def make(dataset, seed, quick):
+            protocol.get_dataset(dataset)
+            return EstimatorModel(name, SpyEstimator(name, seed, fail), {"fake": True})
+
+        return make
+
+    for name in ("spy-a", "spy-b", "dagmm"):
+        monkeypatch.setitem(models.MODELS, name, factory(name))
+    monkeypatch.setitem(models.MODELS, "spy-fail", factory("spy-fail", fail=True))
+    return SpyEstimator.seen
+
+
+def run(out_dir, **kwargs):
+    options = {"datasets": ["toy"], "models": ["iforest", "gmm"], "seeds": 2, "progress": False}
+    options.update(kwargs)
+    return run_benchmark(out_dir=out_dir, **options)
+
+
+def test_end_to_end_with_fast_baselines(tmp_path, toy_dataset):
+    result = run(tmp_path, seeds=3, data_home=tmp_path / "data")
+    assert toy_dataset == [(tmp_path / "data", False)]  # loaded once, never downloading
+    records = read_results(tmp_path / "results.jsonl")
+    assert len(records) == result.n_new_runs == 6
+    assert {(r["model"], r["seed"]) for r in records} == {
+        (m, s) for m in ("iforest", "gmm") for s in range(3)
+    }
+    for record in records:
+        assert RECORD_KEYS <= set(record)
+        assert record["error"] is None
+        assert 0.0 <= record["f1"] <= 1.0 and record["auroc"] > 0.9
+        assert record["config"]["model"] == record["model"]
+        assert record["n_test"] == 135 and record["n_train_anomalies"] == 0
+    summary = result.summary_path.read_text()
+    assert "## toy (anomaly ratio 0.1)" in summary
+    assert "| iforest | 3 |" in summary and "| gmm | 3 |" in summary
+    for plot in result.plot_paths:
+        assert plot.read_bytes().startswith(b"\x89PNG")
+    assert {p.name for p in result.plot_paths} == {"f1.png", "auroc.png"}
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_every_model_sees_the_same_split_per_seed(tmp_path, toy_dataset, spies):
+    run(tmp_path, models=["spy-a", "spy-b"], seeds=3)
+    by_seed: dict[int, list[np.ndarray]] = {}
+    for _, seed, X_train in spies:
+        by_seed.setdefault(seed, []).append(X_train)
+    assert sorted(by_seed) == [0, 1, 2]
+    for arrays in by_seed.values():
+        np.testing.assert_array_equal(arrays[0], arrays[1])
+        np.testing.assert_allclose(arrays[0].mean(axis=0), 0.0, atol=1e-12)  # scaled on train
+    assert not np.array_equal(by_seed[0][0], by_seed[1][0])
+
+
+def test_baselines_use_fewer_seeds_than_dagmm(tmp_path, toy_dataset, spies):
+    run(tmp_path, models=["dagmm", "spy-a"], seeds=[3, 1, 4, 5], baseline_seeds=2)
+    records = read_results(tmp_path)
+    assert [r["seed"] for r in records if r["model"] == "dagmm"] == [3, 1, 4, 5]
+    assert [r["seed"] for r in records if r["model"] == "spy-a"] == [3, 1]
+
+
+def test_default_baseline_seeds_is_at_most_five(tmp_path, toy_dataset, spies):
+    run(tmp_path, models=["dagmm", "spy-a"], seeds=7)
+    records = read_results(tmp_path)
+    assert sum(r["model"] == "dagmm" for r in records) == 7
+    assert sum(r["model"] == "spy-a" for r in records) == 5
+
+
+def test_resume_skips_recorded_runs_and_drops_a_truncated_line(
+    tmp_path, toy_dataset, spies, capsys
+):
+    run(tmp_path, models=["spy-a"], seeds=3)
+    results = tmp_path / "results.jsonl"
+    lines = results.read_text().splitlines(keepends=True)
+    assert len(lines) == 3
+    # Interrupted while writing the third record: keep two, then half a line.
+    results.write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2])
+    spies.clear()
+
+    result = run(tmp_path, models=["spy-a"], seeds=3)
+    assert [(name, seed) for name, seed, _ in spies] == [("spy-a", 2)]
+    assert result.n_new_runs == 1
+    assert "dropped a truncated last line" in capsys.readouterr().out
+    reread = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [r["seed"] for r in reread] == [0, 1, 2]
+    assert reread[2]["f1"] == json.loads(lines[2])["f1"]  # same split, same result
+
+    spies.clear()
+    assert run(tmp_path, models=["spy-a"], seeds=3).n_new_runs == 0
+    assert spies == []
+
+
+def test_resume_completes_a_last_record_missing_its_newline(tmp_path, toy_dataset, spies):
+    run(tmp_path, models=["spy-a"], seeds=1)
+    results = tmp_path / "results.jsonl"
+    results.write_text(results.read_text().rstrip("\n"))
+    run(tmp_path, models=["spy-a"], seeds=2)
+    assert [r["seed"] for r in read_results(results)] == [0, 1]
+
+
+def test_a_damaged_line_before_the_last_is_an_error(tmp_path, toy_dataset):
+    (tmp_path / "results.jsonl").write_text('{"dataset": "toy"\n{"dataset": "toy"}\n')
+    with pytest.raises(ValueError, match=r"line 1: not a valid result record"):
+        run(tmp_path)
+
+
+def test_resume_refuses_to_mix_settings(tmp_path, toy_dataset, spies):
+    run(tmp_path, models=["spy-a"], seeds=1, quick=True)
+    with pytest.raises(ValueError, match="already holds runs with quick=True.*another out_dir"):
+        run(tmp_path, models=["spy-a"], seeds=1)
+
+
+def test_missing_dataset_is_skipped_with_one_line(
+    tmp_path, toy_dataset, spies, monkeypatch, capsys
+):
+    def absent(data_home, download):
+        raise DatasetNotFoundError("Data file 'gone.mat' is missing.\nPut it in the data home.")
+
+    monkeypatch.setitem(
+        protocol.DATASETS, "gone", protocol.DatasetSpec("gone", absent, 0.1, "none", "thyroid")
+    )
+    result = run(tmp_path, datasets=["gone", "toy"], models=["spy-a"], seeds=1)
+    out_lines = [line for line in capsys.readouterr().out.splitlines() if "gone" in line]
+    assert out_lines == ["skipping dataset 'gone': Data file 'gone.mat' is missing."]
+    assert result.skipped_datasets == ("gone",)
+    assert [r["dataset"] for r in result.records] == ["toy"]
+
+
+def test_unavailable_model_is_skipped_with_one_line(
+    tmp_path, toy_dataset, spies, monkeypatch, capsys
+):
+    def unavailable(dataset, seed, quick):
+        raise NotImplementedError("needs a feature")
+
+    monkeypatch.setitem(models.MODELS, "later", unavailable)
+    result = run(tmp_path, models=["later", "spy-a"], seeds=2)
+    assert capsys.readouterr().out.count("skipping model 'later': needs a feature") == 1
+    assert result.skipped_models == ("later",)
+    assert {r["model"] for r in result.records} == {"spy-a"}
+
+
+def test_a_failed_run_is_recorded_and_summarised(tmp_path, toy_dataset, spies, capsys):
+    result = run(tmp_path, models=["spy-fail", "spy-a"], seeds=1)
+    failed = next(r for r in result.records if r["model"] == "spy-fail")
+    assert failed["error"] == "TrainingDivergedError: loss became nan in epoch 1"
+    assert failed["f1"] is None and failed["auroc"] is None
+    assert "run failed: toy / spy-fail / seed 0" in capsys.readouterr().out
+    assert "| spy-fail | 0 (1 failed) |" in result.summary_path.read_text()
+
+
+def test_bad_arguments_are_reported_before_any_run(tmp_path, toy_dataset):
+    with pytest.raises(ValueError, match="Unknown dataset 'toyy'. Did you mean 'toy'"):
+        run(tmp_path, datasets=["toyy"])
+    with pytest.raises(ValueError, match="Unknown model 'gm'"):
+        run(tmp_path, models=["gm"])
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        run(tmp_path, seeds=[1, 1])
+    with pytest.raises(ValueError, match="baseline_seeds must be a positive integer"):
+        run(tmp_path, baseline_seeds=0)
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_progress_bar_counts_runs(tmp_path, toy_dataset, spies, capsys):
+    run(tmp_path, models=["spy-a"], seeds=2, progress=True)
+    assert "2/2" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- #
+# summary
+# --------------------------------------------------------------------------- #
+
+
+def fake_record(dataset, model, seed, f1, **extra):
+    record = {
+        "dataset": dataset, "model": model, "seed": seed, "precision": f1, "recall": f1,
+        "f1": f1, "auroc": 0.9, "auprc": 0.8, "train_seconds": 2.0, "score_seconds": 0.1,
+        "anomaly_ratio": 0.2, "contamination": 0.0, "quick": False, "error": None,
+        "config": {}, "version": "0.1.0",
+    }  # fmt: skip
+    record.update(extra)
+    return record
+
+
+def test_summary_reports_mean_std_and_the_papers_figures():
+    records = [
+        fake_record("kddcup", "dagmm", 0, 0.5),
+        fake_record("kddcup", "dagmm", 1, 0.7),
+        fake_record("kddcup", "iforest", 0, 0.4),
+    ]
+    summary = summarize(records)
+    dagmm_row = next(line for line in summary.splitlines() if line.startswith("| dagmm |"))
+    assert "| 2 |" in dagmm_row
+    assert f"0.6000 ± {np.std([0.5, 0.7], ddof=1):.4f}" in dagmm_row
+    assert dagmm_row.endswith("| 0.9297 | 0.9442 | 0.9369 |")
+    iforest_row = next(line for line in summary.splitlines() if line.startswith("| iforest |"))
+    assert "| 0.4000 |" in iforest_row and iforest_row.endswith("| — | — | — |")
+    assert "Quick run" not in summary
+
+
+def test_summary_flags_quick_runs_and_handles_no_records():
+    assert "Quick run" in summarize([fake_record("thyroid", "gmm", 0, 0.3, quick=True)])
+    assert "No results yet." in summarize([])
+
+
+def test_paper_table_holds_dagmm_rows():
+    assert runner.PAPER_RESULTS[("thyroid", "dagmm")] == (0.4766, 0.4834, 0.4782)
+    assert runner.PAPER_RESULTS[("arrhythmia", "dagmm")] == (0.4909, 0.5078, 0.4983)
+    assert runner.PAPER_RESULTS[("kddcup-rev", "dagmm")] == (0.9370, 0.9390, 0.9380)
+
+
+def test_read_results_of_a_missing_file_is_empty(tmp_path):
+    assert read_results(Path(tmp_path) / "nothing.jsonl") == []
