@@ -1,0 +1,79 @@
+"""The ``dagmm`` Typer application and its error handling.
+
+Commands live in sibling modules and register themselves on :data:`app`. A user
+error (bad file, column, parameter, damaged model directory) prints one short
+line and exits with code 2 (1 for other failures); ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from dagmm._version import __version__
+
+app = typer.Typer(
+    name="dagmm",
+    help="Unsupervised anomaly detection with DAGMM and friends.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Exit code for errors the user can fix (bad input, missing file, bad option).
+USER_ERROR = 2
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        import torch
+
+        typer.echo(f"dagmm {__version__} (torch {torch.__version__})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """Unsupervised anomaly detection with DAGMM and friends."""
+
+
+def _register_commands() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from dagmm.cli import demo  # noqa: F401
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    _register_commands()
+    try:
+        app(args=args, prog_name="dagmm", standalone_mode=False)
+    except typer.Exit as stop:
+        return stop.exit_code
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+        # Usage errors (unknown option, bad value) carry their own message and
+        # exit code; Typer may bundle its own copy of Click, so match by shape.
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()
+            return exc.exit_code
+        if debug:
+            raise
+        user_error = isinstance(exc, (ValueError, FileNotFoundError, KeyError, PermissionError))
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        typer.echo(f"error: {message}", err=True)
+        if not user_error:
+            typer.echo("(run with --debug for the full traceback)", err=True)
+        return USER_ERROR if user_error else 1
+    return 0
