@@ -72,6 +72,7 @@ def run_demo(
         minibatch_size=128,
         epoch_size=epochs,
         learning_rate=1e-3,
+        lambda2=1e-4,
         contamination=0.01,
         verbose=verbose,
         random_state=random_state,

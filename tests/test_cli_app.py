@@ -1,0 +1,54 @@
+"""The console entry point: demo, version, error handling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagmm import DAGMM
+from dagmm.cli import main
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def test_demo_prints_metrics_and_saves_model(tmp_path, capsys):
+    out = tmp_path / "model"
+    assert main(["demo", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("precision=") and "recall=" in line and "f1=" in line
+    assert "roc_auc=" in line and str(out) in line
+    assert DAGMM.load(out).n_features_in_ == 5
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("dagmm ")
+
+
+def test_usage_error_exit_code(capsys):
+    assert main(["demo", "--epochs", "0"]) == 2
+    assert "epochs" in capsys.readouterr().err
+
+
+def test_user_error_is_one_line_without_traceback(tmp_path, capsys):
+    target = tmp_path / "notes"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    assert main(["demo", "--epochs", "1", "--out", str(target), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: refusing to save model")
+    with pytest.raises(ValueError):
+        main(["--debug", "demo", "--epochs", "1", "--out", str(target), "--quiet"])
+
+
+def test_python_dash_m_runs_in_a_subprocess():
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [sys.executable, "-m", "dagmm", "--version"], capture_output=True, text=True, env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("dagmm ")
