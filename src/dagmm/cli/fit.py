@@ -1,0 +1,52 @@
+"""``dagmm fit``: train a detector on a CSV or Parquet file and save it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dagmm.cli import _shared as opt
+from dagmm.cli.app import app
+
+_DATA = typer.Argument(..., help="Training table: .csv, .tsv, .parquet (.gz allowed).")
+_OUT = typer.Option(..., "--out", "-o", help="Model directory to write.")
+
+
+@app.command()
+def fit(
+    data: Path = _DATA,
+    out: Path = _OUT,
+    label_col: str | None = opt.LABEL_COL,
+    normal_label: str | None = opt.NORMAL_LABEL,
+    drop_cols: str | None = opt.DROP_COLS,
+    id_cols: str | None = opt.ID_COLS,
+    categorical_cols: str | None = opt.CATEGORICAL_COLS,
+    impute: bool | None = opt.IMPUTE,
+    max_categories: int | None = opt.MAX_CATEGORIES,
+    config: Path | None = opt.CONFIG,
+    epochs: int | None = opt.EPOCHS,
+    batch_size: int | None = opt.BATCH_SIZE,
+    learning_rate: float | None = opt.LEARNING_RATE,
+    lambda1: float | None = opt.LAMBDA1,
+    lambda2: float | None = opt.LAMBDA2,
+    dropout: float | None = opt.DROPOUT,
+    comp_hiddens: str | None = opt.COMP_HIDDENS,
+    est_hiddens: str | None = opt.EST_HIDDENS,
+    contamination: float | None = opt.CONTAMINATION,
+    threshold_fpr: float | None = opt.THRESHOLD_FPR,
+    threshold_f1: bool | None = opt.THRESHOLD_F1,
+    validation_fraction: float | None = opt.VALIDATION_FRACTION,
+    device: str | None = opt.DEVICE,
+    seed: int | None = opt.SEED,
+    quiet: bool = opt.QUIET,
+) -> None:
+    """Train DAGMM on the (normal) rows of a table; save preprocessing, model and threshold."""
+    from dagmm.workflow import fit_file
+
+    values = dict(locals())
+    options = opt.fit_options(values)
+    opt.info(f"reading '{data}'", quiet)
+    with opt.warnings_as_lines():
+        report = fit_file(data, out, options, progress=not quiet)
+    typer.echo(report.summary())

@@ -1,0 +1,64 @@
+"""``dagmm score``: score a file with a saved model, in chunks, writing atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dagmm.cli import _shared as opt
+from dagmm.cli.app import app
+from dagmm.workflow.scoring import DEFAULT_CHUNK_ROWS
+
+_DATA = typer.Argument(..., help="Rows to score: .csv, .tsv, .parquet (.gz allowed).")
+_MODEL = typer.Option(..., "--model", "-m", help="Model directory from `dagmm fit`.")
+_OUT = typer.Option(..., "--out", "-o", help="Scores file to write (.csv, .parquet, ...).")
+_EXPLAIN = typer.Option(
+    False, "--explain", help="Add the top contributing columns and the mixture component."
+)
+_TOP_COLUMNS = typer.Option(3, "--top-columns", min=1, help="Columns named by --explain.")
+_CONTAMINATION = typer.Option(
+    None, "--contamination", help="Flag this fraction of the training rows' energies instead."
+)
+_THRESHOLD_FPR = typer.Option(
+    None, "--threshold-fpr", help="Flag at this false-positive rate on the training rows instead."
+)
+_CHUNK_SIZE = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-size", min=1, help=opt.CHUNK_SIZE_HELP)
+
+
+@app.command()
+def score(
+    data: Path = _DATA,
+    model: Path = _MODEL,
+    out: Path = _OUT,
+    explain: bool = _EXPLAIN,
+    top_columns: int = _TOP_COLUMNS,
+    contamination: float | None = _CONTAMINATION,
+    threshold_fpr: float | None = _THRESHOLD_FPR,
+    chunk_size: int = _CHUNK_SIZE,
+    device: str | None = opt.DEVICE,
+    quiet: bool = opt.QUIET,
+) -> None:
+    """Write each row's ids, energy, score (training percentile) and anomaly flag."""
+    from dagmm.workflow import ThresholdPolicy, score_file
+
+    if contamination is not None and threshold_fpr is not None:
+        raise ValueError("--contamination and --threshold-fpr both set the threshold; give one")
+    policy = None
+    if contamination is not None:
+        policy = ThresholdPolicy.contamination(contamination)
+    elif threshold_fpr is not None:
+        policy = ThresholdPolicy.fpr(threshold_fpr)
+    with opt.warnings_as_lines():
+        report = score_file(
+            data,
+            model,
+            out,
+            chunksize=chunk_size,
+            explain=explain,
+            top_columns=top_columns,
+            threshold=policy,
+            device=device,
+            progress=not quiet,
+        )
+    typer.echo(report.summary())

@@ -1,0 +1,221 @@
+"""Figures of an evaluation and of a tuning run, as PNG bytes.
+
+Everything uses matplotlib's object API (``Figure`` plus ``FigureCanvasAgg``),
+so the global backend and pyplot's state are never touched and the functions
+are safe in servers, notebooks and threads. Each ``*_figure`` function returns
+a :class:`matplotlib.figure.Figure`; :func:`figure_png` renders it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+__all__ = [
+    "energy_histogram_figure",
+    "f1_threshold_figure",
+    "figure_png",
+    "latent_figure",
+    "pr_figure",
+    "roc_figure",
+    "trials_figure",
+]
+
+_NORMAL_COLOR, _ANOMALY_COLOR = "#1f77b4", "#d62728"
+_THRESHOLD_STYLES = ("--", ":", "-.")
+_SIZE = (6.4, 4.2)
+_DPI = 100
+
+
+def _figure(size: tuple[float, float] = _SIZE) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - matplotlib is installed in the test environment
+        raise ImportError("plots need matplotlib: pip install 'dagmm[plot]'") from None
+    return Figure(figsize=size, dpi=_DPI, layout="constrained")
+
+
+def figure_png(figure: Any) -> bytes:
+    """Render a figure to PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    return buffer.getvalue()
+
+
+def _threshold_lines(
+    axes: Any, thresholds: Mapping[str, float], lower: float, upper: float
+) -> None:
+    # At most three thresholds are drawn, one line style each.
+    for (name, value), style in zip(thresholds.items(), _THRESHOLD_STYLES, strict=False):
+        if lower <= value <= upper:
+            axes.axvline(value, color="black", linestyle=style, linewidth=1.2, label=name)
+
+
+def energy_histogram_figure(
+    energy: np.ndarray, is_anomaly: np.ndarray, thresholds: Mapping[str, float]
+) -> Any:
+    """Histograms of the energy of normal and anomalous rows, each scaled to its own total.
+
+    The axis spans the 0.5% to 99.5% quantiles of all energies (widened to show
+    the thresholds); rows beyond it are counted in the end bins.
+    """
+    energy = np.asarray(energy, dtype=np.float64)
+    is_anomaly = np.asarray(is_anomaly, dtype=bool)
+    lower, upper = np.quantile(energy, [0.005, 0.995])
+    values = [float(v) for v in thresholds.values()]
+    lower, upper = min([lower, *values]), max([upper, *values])
+    if upper <= lower:
+        upper = lower + 1.0
+    bins = np.linspace(lower, upper, 61)
+    figure = _figure()
+    axes = figure.add_subplot()
+    for mask, label, color in (
+        (~is_anomaly, "normal", _NORMAL_COLOR),
+        (is_anomaly, "anomaly", _ANOMALY_COLOR),
+    ):
+        if mask.any():
+            clipped = np.clip(energy[mask], lower, upper)
+            weights = np.full(clipped.size, 1.0 / clipped.size)
+            axes.hist(
+                clipped,
+                bins=bins,
+                weights=weights,
+                alpha=0.55,
+                color=color,
+                label=f"{label} ({int(mask.sum())} rows)",
+            )
+    _threshold_lines(axes, thresholds, lower, upper)
+    axes.set_yscale("log")
+    axes.set_xlabel("energy (higher = more anomalous)")
+    axes.set_ylabel("share of the class's rows")
+    axes.set_title("Energy by class")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def roc_figure(is_anomaly: np.ndarray, energy: np.ndarray, auroc: float) -> Any:
+    """ROC curve of the energies, with the chance diagonal."""
+    fpr, tpr, _ = roc_curve(np.asarray(is_anomaly, dtype=int), energy)
+    figure = _figure((4.8, 4.2))
+    axes = figure.add_subplot()
+    axes.plot(fpr, tpr, color=_ANOMALY_COLOR, label=f"AUROC {auroc:.4f}")
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance")
+    axes.set_xlabel("false-positive rate")
+    axes.set_ylabel("true-positive rate (recall)")
+    axes.set_title("ROC curve")
+    axes.legend(loc="lower right", fontsize="small")
+    return figure
+
+
+def pr_figure(is_anomaly: np.ndarray, energy: np.ndarray, auprc: float) -> Any:
+    """Precision-recall curve, with the share of anomalies as the chance level."""
+    labels = np.asarray(is_anomaly, dtype=int)
+    precision, recall, _ = precision_recall_curve(labels, energy)
+    figure = _figure((4.8, 4.2))
+    axes = figure.add_subplot()
+    axes.step(recall, precision, where="post", color=_ANOMALY_COLOR, label=f"AUPRC {auprc:.4f}")
+    axes.axhline(labels.mean(), color="grey", linestyle=":", linewidth=1, label="chance")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("recall")
+    axes.set_ylabel("precision")
+    axes.set_title("Precision-recall curve")
+    axes.legend(loc="upper right", fontsize="small")
+    return figure
+
+
+def f1_threshold_figure(
+    is_anomaly: np.ndarray, energy: np.ndarray, thresholds: Mapping[str, float]
+) -> Any:
+    """Precision, recall and F1 when flagging ``energy >= t``, against the threshold t."""
+    precision, recall, cuts = precision_recall_curve(np.asarray(is_anomaly, dtype=int), energy)
+    precision, recall = precision[:-1], recall[:-1]
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
+    # The lowest cuts flag nearly everything and squash the interesting range: start at
+    # the 1% energy quantile (or lower, to keep the thresholds in view).
+    start = min([float(np.quantile(energy, 0.01)), *[float(v) for v in thresholds.values()]])
+    keep = cuts >= start
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.plot(cuts[keep], f1[keep], color="black", label="F1")
+    axes.plot(cuts[keep], precision[keep], color=_NORMAL_COLOR, alpha=0.7, label="precision")
+    axes.plot(cuts[keep], recall[keep], color=_ANOMALY_COLOR, alpha=0.7, label="recall")
+    if keep.any():
+        _threshold_lines(axes, thresholds, float(cuts[keep].min()), float(cuts[keep].max()))
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("energy threshold")
+    axes.set_ylabel("score")
+    axes.set_title("F1 against threshold")
+    axes.legend(fontsize="small")
+    return figure
+
+
+def latent_figure(z: np.ndarray, is_anomaly: np.ndarray, names: Sequence[str]) -> Any:
+    """The first two mixture inputs of each row, colored by label (anomalies on top)."""
+    z = np.asarray(z, dtype=np.float64)
+    is_anomaly = np.asarray(is_anomaly, dtype=bool)
+    figure = _figure((5.6, 4.6))
+    axes = figure.add_subplot()
+    x_index, y_index = (0, 1) if z.shape[1] > 1 else (0, 0)
+    for mask, label, color, size in (
+        (~is_anomaly, "normal", _NORMAL_COLOR, 6),
+        (is_anomaly, "anomaly", _ANOMALY_COLOR, 12),
+    ):
+        if mask.any():
+            axes.scatter(
+                z[mask, x_index],
+                z[mask, y_index],
+                s=size,
+                alpha=0.5,
+                color=color,
+                linewidths=0,
+                label=f"{label} ({int(mask.sum())} shown)",
+            )
+    axes.set_xlabel(str(names[x_index]))
+    axes.set_ylabel(str(names[y_index]))
+    axes.set_title("Mixture input space")
+    axes.legend(fontsize="small", markerscale=2)
+    return figure
+
+
+def trials_figure(
+    numbers: Sequence[int], values: Sequence[float | None], states: Sequence[str], metric: str
+) -> Any:
+    """Validation metric of each tuning trial, with the best so far; pruned trials in grey."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    numbers = np.asarray(numbers)
+    values = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    states = np.asarray(states)
+    complete = (states == "COMPLETE") & np.isfinite(values)
+    pruned = (states == "PRUNED") & np.isfinite(values)
+    axes.scatter(
+        numbers[complete], values[complete], color=_NORMAL_COLOR, label="complete", zorder=3
+    )
+    if pruned.any():
+        axes.scatter(
+            numbers[pruned],
+            values[pruned],
+            color="grey",
+            marker="x",
+            label="pruned (last reported value)",
+            zorder=2,
+        )
+    if complete.any():
+        best = np.fmax.accumulate(np.where(complete, values, np.nan))
+        axes.step(numbers, best, where="post", color="black", linewidth=1.2, label="best so far")
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel("trial")
+    axes.set_ylabel(f"validation {metric}")
+    axes.set_title("Tuning trials")
+    axes.legend(fontsize="small")
+    return figure

@@ -1,0 +1,531 @@
+"""DAGMM on a raw table: preprocessing, model and threshold, saved as one directory.
+
+:class:`TabularDetector` is what ``dagmm fit`` trains and ``dagmm score`` and
+``dagmm evaluate`` load. The model directory is an ordinary DAGMM model
+directory (``DAGMM.load`` reads the bare network from it) with one more config
+section, ``"pipeline"``, and two more array groups::
+
+    MODEL_DIR/
+        config.json               the DAGMM config plus "pipeline": the
+                                  preprocessor's state, the label column, the
+                                  threshold policy and the energy it gave,
+                                  and a summary of the training data
+        fitted.safetensors        DAGMM's fitted arrays (mixture, ...)
+        module.safetensors        DAGMM's network weights
+        preprocessor.safetensors  the preprocessor's scaling arrays
+        reference.safetensors     sorted training energies (for thresholds
+                                  and percentile scores)
+
+The threshold is also written into the estimator (``threshold_`` and
+``offset_ = -threshold_``), so ``DAGMM.load(MODEL_DIR).predict`` flags the
+same rows as the pipeline.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from dagmm._version import __version__
+from dagmm.estimators import DAGMM
+from dagmm.exceptions import DataError, ModelFileError
+from dagmm.persistence import read_model_dir, write_model_dir
+from dagmm.tabular import TabularPreprocessor
+from dagmm.tabular._columns import as_frame, name_list
+from dagmm.workflow.labels import anomaly_mask, require_column
+from dagmm.workflow.options import FitOptions, auto_batch_size, auto_comp_hiddens
+from dagmm.workflow.splits import validation_split
+from dagmm.workflow.thresholds import ThresholdPolicy, percentile_scores, reference_energies
+
+__all__ = ["PIPELINE_KEY", "SCORE_COLUMNS", "TabularDetector"]
+
+#: Key of the pipeline section in a model directory's config.json.
+PIPELINE_KEY = "pipeline"
+_PIPELINE_CLASS = "TabularDetector"
+_PIPELINE_VERSION = 1
+_PREPROCESSOR_GROUP, _REFERENCE_GROUP = "preprocessor", "reference"
+# Keys write_model_dir adds itself; they are dropped when a saved DAGMM config
+# is extended, so the new directory gets fresh checksums and versions.
+_HEADER_KEYS = (
+    "format",
+    "format_version",
+    "dagmm_version",
+    "torch_version",
+    "numpy_version",
+    "saved_at",
+    "files",
+)
+#: Columns ``score_frame`` writes after the row number and id columns.
+SCORE_COLUMNS = ("energy", "score", "is_anomaly")
+EXPLAIN_COLUMNS = ("top_columns", "component", "component_probability")
+
+
+class TabularDetector:
+    """DAGMM for tables of mixed columns: preprocessing, model and threshold together.
+
+    Parameters
+    ----------
+    model : DAGMM, optional
+        The (unfitted) estimator to train; cloned at ``fit``. Default:
+        ``DAGMM(**FitOptions().model_params())``.
+    preprocessor : TabularPreprocessor, optional
+        The (unfitted) preprocessor; cloned at ``fit``, with the label column
+        added to its ``drop_cols``. Default: ``TabularPreprocessor()``.
+    label_col : str, optional
+        Label column of the training table; only its normal rows are trained
+        on. Stored with the model so ``evaluate`` finds it.
+    normal_label : str, optional
+        The label value meaning normal (default: 0, false or "normal").
+    threshold : ThresholdPolicy, optional
+        Default: ``ThresholdPolicy.contamination(0.01)``.
+    validation_fraction : float, default=0.2
+        For ``ThresholdPolicy.f1()`` without a ``validation`` table: the share
+        of normal rows held out, with every anomaly, to choose the threshold.
+    random_state : int, default=0
+        Seeds the validation split.
+    auto_params : tuple of str, default=()
+        DAGMM settings to choose from the training data at fit:
+        ``"batch_size"`` (:func:`~dagmm.workflow.options.auto_batch_size` of
+        the training rows) and ``"comp_hiddens"``
+        (:func:`~dagmm.workflow.options.auto_comp_hiddens` of the features).
+        :meth:`from_options` sets it for the options left unset.
+
+    Attributes
+    ----------
+    preprocessor_ : TabularPreprocessor
+    model_ : DAGMM
+    threshold_ : float
+        Energy above which a row is flagged.
+    reference_energies_ : ndarray
+        Sorted training energies (see :func:`~dagmm.workflow.reference_energies`).
+    training_ : dict
+        Row counts, features and time of the fit, saved with the model.
+
+    Examples
+    --------
+    >>> from dagmm.workflow import FitOptions, TabularDetector, make_creditcard_like
+    >>> frame = make_creditcard_like(600, random_state=0)
+    >>> options = FitOptions(label_col="Class", drop_cols=("Time",), epochs=2,
+    ...                      comp_hiddens=(8, 1), est_hiddens=(4, 2))
+    >>> detector = TabularDetector.from_options(options).fit(frame)
+    >>> detector.score_frame(frame.head(2)).columns.tolist()
+    ['row', 'energy', 'score', 'is_anomaly']
+    """
+
+    def __init__(
+        self,
+        model: DAGMM | None = None,
+        preprocessor: TabularPreprocessor | None = None,
+        *,
+        label_col: str | None = None,
+        normal_label: str | None = None,
+        threshold: ThresholdPolicy | None = None,
+        validation_fraction: float = 0.2,
+        random_state: int = 0,
+        auto_params: tuple[str, ...] = (),
+    ) -> None:
+        self.model = model
+        self.preprocessor = preprocessor
+        self.label_col = label_col
+        self.normal_label = normal_label
+        self.threshold = threshold
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.auto_params = auto_params
+
+    @classmethod
+    def from_options(cls, options: FitOptions) -> TabularDetector:
+        """A detector configured by :class:`FitOptions` (what ``dagmm fit`` does)."""
+        return cls(
+            DAGMM(**options.model_params()),
+            TabularPreprocessor(**options.preprocessor_params()),
+            label_col=options.label_col,
+            normal_label=options.normal_label,
+            threshold=options.threshold_policy(),
+            validation_fraction=options.validation_fraction,
+            random_state=options.seed,
+            auto_params=options.auto_params(),
+        )
+
+    # ------------------------------------------------------------------ fit
+    @property
+    def policy(self) -> ThresholdPolicy:
+        return self.threshold if self.threshold is not None else ThresholdPolicy.contamination()
+
+    def anomalies(self, frame: pd.DataFrame, source: object = None) -> np.ndarray:
+        """Anomaly mask of a table from its label column (``label_col`` is required)."""
+        if not self.label_col:
+            raise ValueError("no label column: give label_col (--label-col)")
+        require_column(frame, self.label_col, "label column", source)
+        return anomaly_mask(frame[self.label_col], self.normal_label, column=self.label_col)
+
+    def _new_preprocessor(self) -> TabularPreprocessor:
+        pre = clone(self.preprocessor) if self.preprocessor is not None else TabularPreprocessor()
+        if self.label_col:
+            dropped = list(pre.drop_cols or ())
+            if self.label_col not in dropped:
+                pre.set_params(drop_cols=[*dropped, self.label_col])
+        return pre
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        validation: pd.DataFrame | None = None,
+        progress: bool = False,
+    ) -> TabularDetector:
+        """Fit the preprocessor and DAGMM on the normal rows of ``data``, then set the threshold.
+
+        Parameters
+        ----------
+        data : DataFrame
+            The training table (with the label column when ``label_col`` is set).
+        validation : DataFrame, optional
+            Labelled rows for the ``f1`` threshold; by default they are held out
+            of ``data`` (``validation_fraction`` of the normal rows and every anomaly).
+        progress : bool, default=False
+            Show DAGMM's training progress bar.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DataError
+            If a column is absent, labels are missing or have no normal value,
+            too few rows are left to train on, or the preprocessor rejects the data.
+        """
+        started = time.perf_counter()
+        frame = as_frame(data)
+        if len(frame) == 0:
+            raise DataError("the training table has no rows; pass at least two rows of data")
+        policy = self.policy
+        if policy.needs_labels and not self.label_col and validation is None:
+            raise ValueError("the f1 threshold policy needs labels: give label_col (--label-col)")
+        is_anomaly = self.anomalies(frame) if self.label_col else np.zeros(len(frame), dtype=bool)
+        train_rows = np.flatnonzero(~is_anomaly)
+        val_frame, val_anomaly = None, None
+        if policy.needs_labels:
+            if validation is None:
+                train_rows, val_rows = validation_split(
+                    is_anomaly, self.validation_fraction, self.random_state
+                )
+                val_frame, val_anomaly = frame.iloc[val_rows], is_anomaly[val_rows]
+            else:
+                val_frame = as_frame(validation)
+                val_anomaly = self.anomalies(val_frame)
+        if train_rows.size < 2:
+            raise DataError(
+                f"only {train_rows.size} normal row(s) to train on; DAGMM needs at least 2"
+            )
+        train = frame.iloc[train_rows]
+        preprocessor = self._new_preprocessor()
+        X = preprocessor.fit_transform(train)
+        model = (
+            clone(self.model) if self.model is not None else DAGMM(**FitOptions().model_params())
+        )
+        self._choose_auto_params(model, len(train_rows), X.shape[1])
+        verbose = model.verbose
+        model.set_params(verbose=1 if progress else 0)
+        try:
+            model.fit(X)
+        finally:
+            model.set_params(verbose=verbose)
+        val_energy = None
+        if val_frame is not None:
+            val_energy = model.energy(preprocessor.transform(val_frame))
+        self._set_fitted(preprocessor, model, model.energy(X), policy, val_energy, val_anomaly)
+        self.training_ = {
+            "rows": int(len(frame)),
+            "training_rows": int(train_rows.size),
+            "anomalies_left_out": int(is_anomaly.sum()),
+            "validation_rows": 0 if val_frame is None else int(len(val_frame)),
+            "columns": [str(name) for name in frame.columns],
+            "features": int(X.shape[1]),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        return self
+
+    def _choose_auto_params(self, model: DAGMM, n_rows: int, n_features: int) -> None:
+        unknown = sorted(set(self.auto_params) - {"batch_size", "comp_hiddens"})
+        if unknown:
+            raise ValueError(
+                f"auto_params={self.auto_params!r} names {unknown}; expected 'batch_size' "
+                "and/or 'comp_hiddens'"
+            )
+        if "batch_size" in self.auto_params:
+            model.set_params(minibatch_size=auto_batch_size(n_rows))
+        if "comp_hiddens" in self.auto_params:
+            model.set_params(comp_hiddens=auto_comp_hiddens(n_features))
+
+    def _set_fitted(
+        self,
+        preprocessor: TabularPreprocessor,
+        model: DAGMM,
+        train_energy: np.ndarray,
+        policy: ThresholdPolicy,
+        val_energy: np.ndarray | None = None,
+        val_anomaly: np.ndarray | None = None,
+    ) -> None:
+        self.preprocessor_ = preprocessor
+        self.model_ = model
+        self.reference_energies_ = reference_energies(train_energy)
+        self.threshold_policy_ = policy
+        self._apply_threshold(policy.threshold(self.reference_energies_, val_energy, val_anomaly))
+
+    @classmethod
+    def from_fitted(
+        cls,
+        preprocessor: TabularPreprocessor,
+        model: DAGMM,
+        train_energy: np.ndarray,
+        *,
+        threshold: ThresholdPolicy | None = None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        label_col: str | None = None,
+        normal_label: str | None = None,
+        training: dict[str, Any] | None = None,
+    ) -> TabularDetector:
+        """Assemble a detector from a fitted preprocessor and model (used by tuning).
+
+        ``train_energy`` are the model's energies of its training rows;
+        ``validation`` is ``(energy, is_anomaly)`` of labelled rows, needed
+        by the f1 policy.
+        """
+        detector = cls(
+            model, preprocessor, label_col=label_col, normal_label=normal_label, threshold=threshold
+        )
+        val_energy, val_anomaly = validation if validation is not None else (None, None)
+        detector._set_fitted(
+            preprocessor, model, train_energy, detector.policy, val_energy, val_anomaly
+        )
+        detector.training_ = dict(training or {})
+        return detector
+
+    def _apply_threshold(self, threshold: float) -> None:
+        self.threshold_ = float(threshold)
+        # Keep the estimator consistent: DAGMM.load(model_dir).predict flags the same rows.
+        self.model_.threshold_ = self.threshold_
+        self.model_.offset_ = -self.threshold_
+
+    def threshold_for(self, policy: ThresholdPolicy) -> float:
+        """The threshold ``policy`` gives on the stored training energies (not f1)."""
+        self._check_fitted()
+        if policy.needs_labels:
+            raise ValueError(
+                "the f1 threshold needs labelled rows; it is chosen at fit time "
+                "(--threshold-f1) or reported by `dagmm evaluate`"
+            )
+        return policy.threshold(self.reference_energies_)
+
+    def set_threshold(self, policy: ThresholdPolicy) -> TabularDetector:
+        """Re-apply a contamination or fpr policy from the stored training energies."""
+        self._apply_threshold(self.threshold_for(policy))
+        self.threshold_policy_ = policy
+        return self
+
+    # -------------------------------------------------------------- scoring
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "threshold_"):
+            raise NotFittedError(
+                "this TabularDetector is not fitted yet; call fit() or TabularDetector.load()"
+            )
+
+    def features(self, data: pd.DataFrame) -> np.ndarray:
+        """The model's input matrix for a table (float32, n x features)."""
+        self._check_fitted()
+        return self.preprocessor_.transform(data)
+
+    def energy(self, data: pd.DataFrame) -> np.ndarray:
+        """Anomaly energy of each row (higher = more anomalous)."""
+        return self.model_.energy(self.features(data))
+
+    def predict(self, data: pd.DataFrame) -> np.ndarray:
+        """-1 for rows above the threshold, +1 for the others (scikit-learn convention)."""
+        return np.where(self.energy(data) > self.threshold_, -1, 1)
+
+    def score_frame(
+        self,
+        data: pd.DataFrame,
+        *,
+        explain: bool = False,
+        top_columns: int = 3,
+        threshold: float | None = None,
+    ) -> pd.DataFrame:
+        """Scores of each row, ready to write next to the data.
+
+        Parameters
+        ----------
+        data : DataFrame
+            Raw rows with the columns the model was fitted on (extra columns
+            are ignored; categories unseen at fit are encoded as all zeros).
+        explain : bool, default=False
+            Add the columns contributing most to each row's reconstruction
+            error and its most likely mixture component.
+        top_columns : int, default=3
+            How many columns ``top_columns`` names.
+        threshold : float, optional
+            Energy threshold to flag with instead of ``threshold_``.
+
+        Returns
+        -------
+        DataFrame
+            ``row`` (the row's index label: its number in the file for
+            chunks of :func:`~dagmm.tabular.iter_table_chunks`), the id
+            columns, ``energy``, ``score`` (fraction of training rows with a
+            lower energy, 0 to 1), ``is_anomaly`` (1 when ``energy`` is above
+            the threshold) and, with ``explain``, ``top_columns`` (e.g.
+            ``"amount (62%), merchant (21%)"``: shares of the row's squared
+            reconstruction error), ``component`` and ``component_probability``.
+        """
+        self._check_fitted()
+        frame = as_frame(data)
+        ids = self.preprocessor_.select_ids(frame)
+        clash = [name for name in ids.columns if name in ("row", *SCORE_COLUMNS, *EXPLAIN_COLUMNS)]
+        if clash:
+            raise DataError(
+                f"id column(s) {name_list(clash)} have the names of score columns; rename them"
+            )
+        X = self.preprocessor_.transform(frame)
+        energy = self.model_.energy(X)
+        cut = self.threshold_ if threshold is None else float(threshold)
+        out = pd.DataFrame({"row": frame.index.to_numpy()}, index=frame.index)
+        for name in ids.columns:
+            out[name] = ids[name].to_numpy()
+        out["energy"] = energy
+        out["score"] = percentile_scores(self.reference_energies_, energy)
+        out["is_anomaly"] = (energy > cut).astype(np.int8)
+        if explain:
+            out["top_columns"] = self._top_columns(X, top_columns)
+            posterior = self.model_.predict_proba_components(X)
+            out["component"] = posterior.argmax(axis=1)
+            out["component_probability"] = posterior.max(axis=1)
+        return out.reset_index(drop=True)
+
+    def column_contributions(self, data: pd.DataFrame | np.ndarray) -> pd.DataFrame:
+        """Share of each row's squared reconstruction error per input column (rows sum to 1)."""
+        X = self.features(data) if isinstance(data, pd.DataFrame) else np.asarray(data)
+        per_column, names = self.preprocessor_.aggregate_by_column(
+            self.model_.reconstruction_errors(X)
+        )
+        total = per_column.sum(axis=1, keepdims=True)
+        shares = np.divide(per_column, total, out=np.zeros_like(per_column), where=total > 0)
+        return pd.DataFrame(shares, columns=names)
+
+    def _top_columns(self, X: np.ndarray, top: int) -> list[str]:
+        shares = self.column_contributions(X)
+        values, names = shares.to_numpy(), np.asarray(shares.columns, dtype=object)
+        top = max(1, min(int(top), values.shape[1]))
+        order = np.argsort(-values, axis=1, kind="stable")[:, :top]  # n x top
+        return [
+            ", ".join(f"{names[j]} ({100 * row[j]:.0f}%)" for j in picks if row[j] > 0)
+            for row, picks in zip(values, order, strict=True)
+        ]
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
+        """Save preprocessing, model and threshold as one model directory (written atomically).
+
+        Returns
+        -------
+        Path
+        """
+        self._check_fitted()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # DAGMM writes its own part; it is read back and extended, so the
+        # estimator's persistence stays the one place that knows its format.
+        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.parts-", dir=target.parent))
+        try:
+            self.model_.save(scratch / "model")
+            config, groups = read_model_dir(scratch / "model")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        config = {key: value for key, value in config.items() if key not in _HEADER_KEYS}
+        pre_config, pre_arrays = self.preprocessor_.to_state()
+        config[PIPELINE_KEY] = {
+            "class": _PIPELINE_CLASS,
+            "version": _PIPELINE_VERSION,
+            "dagmm_version": __version__,
+            "label_col": self.label_col,
+            "normal_label": self.normal_label,
+            "threshold": {**self.threshold_policy_.to_config(), "energy": self.threshold_},
+            "training": getattr(self, "training_", {}),
+            "preprocessor": pre_config,
+        }
+        groups[_PREPROCESSOR_GROUP] = pre_arrays
+        groups[_REFERENCE_GROUP] = {"energies": self.reference_energies_}
+        return write_model_dir(target, config, groups, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | None = None) -> TabularDetector:
+        """Load a model directory written by :meth:`save` (``dagmm fit``, ``dagmm tune``).
+
+        Raises
+        ------
+        ModelFileError
+            If ``path`` is not a model directory, is damaged, or holds a bare
+            DAGMM without preprocessing.
+        """
+        root = Path(path)
+        config, groups = read_model_dir(root)
+        pipeline = config.get(PIPELINE_KEY)
+        if pipeline is None:
+            raise ModelFileError(
+                f"'{root}' holds a bare {config.get('class')} model without the preprocessing the "
+                "commands need; train one with `dagmm fit` (or TabularDetector.fit), or load it "
+                f"with dagmm.{config.get('class')}.load"
+            )
+        try:
+            if (
+                pipeline.get("class") != _PIPELINE_CLASS
+                or pipeline.get("version") != _PIPELINE_VERSION
+            ):
+                raise ModelFileError(
+                    f"its pipeline is {pipeline.get('class')!r} version {pipeline.get('version')!r}, "
+                    f"expected {_PIPELINE_CLASS!r} version {_PIPELINE_VERSION}: upgrade dagmm"
+                )
+            preprocessor = TabularPreprocessor.from_state(
+                pipeline["preprocessor"], groups[_PREPROCESSOR_GROUP]
+            )
+            reference = np.sort(np.asarray(groups[_REFERENCE_GROUP]["energies"], dtype=np.float64))
+            policy = ThresholdPolicy.from_config(pipeline["threshold"])
+            threshold = float(pipeline["threshold"]["energy"])
+        except (KeyError, TypeError, ValueError) as exc:
+            detail = str(exc) if isinstance(exc, ModelFileError) else f"{type(exc).__name__}: {exc}"
+            raise ModelFileError(
+                f"'{root / 'config.json'}' has a damaged pipeline section: {detail}"
+            ) from None
+        model = DAGMM.load(root, device=device)
+        if model.n_features_in_ != len(preprocessor.feature_names_out_) or reference.size == 0:
+            raise ModelFileError(
+                f"'{root}' is inconsistent: the preprocessor makes "
+                f"{len(preprocessor.feature_names_out_)} features but the model takes "
+                f"{model.n_features_in_}"
+            )
+        detector = cls(
+            label_col=pipeline.get("label_col"),
+            normal_label=pipeline.get("normal_label"),
+            threshold=policy,
+        )
+        detector.preprocessor_ = preprocessor
+        detector.model_ = model
+        detector.reference_energies_ = reference
+        detector.threshold_policy_ = policy
+        detector.training_ = dict(pipeline.get("training") or {})
+        detector._apply_threshold(threshold)
+        return detector
+
+    def __repr__(self) -> str:
+        fitted = hasattr(self, "threshold_")
+        state = f"threshold={self.threshold_:.6g}" if fitted else "unfitted"
+        return f"TabularDetector(label_col={self.label_col!r}, {self.policy.describe()}, {state})"
