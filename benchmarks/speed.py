@@ -7,6 +7,11 @@ included). Synthetic rows with KDDCUP's shape (one-hot blocks plus skewed
 numeric columns) are used so that no download is needed; speed does not
 depend on the values.
 
+Timings depend on what else runs on the machine: the load average is printed
+before and after, and scoring reports the median as well as the best of its
+repeats. With several threads, a busy machine inflates medians far more than
+best times (a kernel waits for its slowest thread).
+
 Usage::
 
     python benchmarks/speed.py [--threads 2] [--epochs 5] [--no-compile] [--device cpu]
@@ -15,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -40,13 +46,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--score-repeats", type=int, default=5)
+    parser.add_argument("--score-repeats", type=int, default=9)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     X = synthetic_kddcup(N_ROWS)
     compile_flag = not args.no_compile
     print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}, "
-          f"compile={compile_flag}, {N_ROWS} x {N_FEATURES} rows")
+          f"compile={compile_flag}, {N_ROWS} x {N_FEATURES} rows; {_load()}")
 
     def model(epochs: int) -> DAGMM:
         return DAGMM(comp_hiddens=(60, 30, 10, 1), est_hiddens=(10, 4), minibatch_size=1024,
@@ -66,7 +72,9 @@ def main() -> None:
           f"{max(seconds[0] - per_epoch, 0):.1f} s once; whole fit {total:.1f} s "
           "(validation, GMM freeze and threshold included)")
 
+    start = time.perf_counter()
     fitted.energy(X[:20_000])  # warm-up (compiles the scoring graph)
+    print(f"scoring warm-up (compilation included) {time.perf_counter() - start:.1f} s")
     timings = []
     for _ in range(args.score_repeats):
         start = time.perf_counter()
@@ -75,6 +83,14 @@ def main() -> None:
     best = min(timings)
     print(f"scoring: {N_ROWS / best / 1e6:.2f} million rows/s (best of {args.score_repeats}; "
           f"median {N_ROWS / np.median(timings) / 1e6:.2f})")
+    print(f"done; {_load()}")
+
+
+def _load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
 if __name__ == "__main__":

@@ -29,9 +29,12 @@ from dagmm.nn.layers import activation_name
 from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.training.compile import maybe_compile
 
-#: Rows per chunk when scoring; large enough to keep BLAS busy, small enough
-#: that memory stays bounded whatever the number of rows scored.
-SCORING_CHUNK_ROWS = 16_384
+#: Rows per chunk when scoring; large enough to keep BLAS busy and the
+#: per-chunk overhead small, small enough that a chunk's activations stay in
+#: cache (and memory stays bounded whatever the number of rows scored).
+#: Measured on the KDDCUP network (118-60-30-10-1), compiled, one thread:
+#: 0.98M rows/s with 4096 rows, 0.83M with 16384 (0.56M eager).
+SCORING_CHUNK_ROWS = 4096
 
 #: Chunks shorter than this are zero-padded before scoring: BLAS libraries pick
 #: different float32 kernels for tiny batches, and a row's score must not depend
@@ -184,7 +187,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         device = resolve_device(self.device)
         seed = self._seed()
         self.device_ = device
-        self.scaler_center_, self.scaler_scale_ = scaling_statistics(X, self.normalize)
+        self.scaler_center_, self.scaler_scale_ = self._fit_scaling(X)
         self._scoring_state_changed()
         with local_torch_seed(seed, device):
             self.module_ = self._build_module(X.shape[1]).to(device)
@@ -196,6 +199,10 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
 
     def _check_params(self, n_features: int) -> None:
         """Validate parameters that the constraint table cannot express."""
+
+    def _fit_scaling(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Column centre and scale of this fit; a subclass may choose them from ``X``."""
+        return scaling_statistics(X, self.normalize)
 
     def _to_scaled_tensor(self, X: np.ndarray) -> Tensor:
         center = torch.as_tensor(self.scaler_center_, dtype=torch.float32)
@@ -227,6 +234,18 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
                     outputs.append(function(chunk)[:rows].to("cpu", torch.float64).numpy())
         return np.concatenate(outputs, axis=0)
 
+    def _compiled_energy_batch(self) -> Callable[[Tensor], Tensor]:
+        """:meth:`_energy_batch` compiled, for chunks of ``SCORING_CHUNK_ROWS`` rows."""
+        # One eager call first builds whatever the subclass caches for scoring
+        # (device copies of fitted numpy arrays): made inside the compiled
+        # frame, under inference_mode, they fail Dynamo's own guards (torch
+        # 2.13) and scoring would fall back to eager with a warning.
+        with torch.inference_mode():
+            self._energy_batch(
+                torch.zeros(MIN_SCORING_ROWS, int(self.n_features_in_), device=self.device_)
+            )
+        return maybe_compile(self._energy_batch, True, what="scoring")
+
     def _energy_function(self) -> Callable[[Tensor], Tensor]:
         """The per-chunk energy, compiled when the model was fitted compiled.
 
@@ -242,7 +261,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             if not getattr(self, "compiled_", False):
                 cache["energy"] = self._energy_batch
             else:
-                compiled = maybe_compile(self._energy_batch, True, what="scoring")
+                compiled = self._compiled_energy_batch()
 
                 def padded(chunk: Tensor) -> Tensor:
                     rows = chunk.shape[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
-from dagmm.estimators._base import BaseDeepDetector
+from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector
 from dagmm.math.gmm import (
     cholesky_checked,
     combine_moments,
@@ -25,9 +25,11 @@ from dagmm.math.gmm import (
     weighted_moments,
 )
 from dagmm.math.losses import RECONSTRUCTION_REDUCTIONS, dagmm_objective, reconstruction_error
+from dagmm.math.reconstruction import reconstruction_features
 from dagmm.nn.dagmm_net import DAGMMNetwork
 from dagmm.nn.layers import ActivationSpec, resolve_activation
 from dagmm.training import StepOutput, TrainingLoop, maybe_compile, should_compile
+from dagmm.training.compile import onednn_mlp
 
 _DIVERGENCE_HINT = (
     "Remedies: lower `learning_rate`, raise `reg_covar` or `lambda2`, use fewer mixture "
@@ -47,6 +49,14 @@ def default_comp_hiddens(n_features: int) -> tuple[int, ...]:
     second = max(math.ceil(first / 2), 4)
     third = max(math.ceil(second / 3), 2)
     return (first, second, third, 1)
+
+
+def _energy_from_reconstruction(
+    x: Tensor, code: Tensor, x_hat: Tensor, weights: Tensor, means: Tensor, prec_chol: Tensor
+) -> Tensor:
+    """Sample energy from the compression network's outputs (as ``DAGMMNetwork.embed``)."""
+    z = torch.cat([code, reconstruction_features(x, x_hat)], dim=1)  # N x (latent + 2)
+    return sample_energy(z.double(), weights, means, prec_chol)
 
 
 def _check_widths(name: str, value: Any) -> tuple[int, ...]:
@@ -318,7 +328,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 term_names=("reconstruction",),
                 batch_size=batch_size,
                 generator=generator,
-                compiled_loss=maybe_compile(self._pretrain_loss, self.compiled_, what="pretraining"),
+                compile=self.compiled_,
                 divergence_hint=_DIVERGENCE_HINT,
                 progress=progress,
                 description="DAGMM pretraining",
@@ -331,7 +341,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
             term_names=("reconstruction", "energy", "cov_penalty"),
             batch_size=batch_size,
             generator=generator,
-            compiled_loss=maybe_compile(self._batch_loss, self.compiled_, what="training"),
+            compile=self.compiled_,
             divergence_hint=_DIVERGENCE_HINT,
             progress=progress,
             description="DAGMM",
@@ -386,6 +396,28 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
     def _energy_batch(self, x: Tensor) -> Tensor:
         _, z = self.module_.embed(x)
         return sample_energy(z.double(), *self._mixture_tensors())
+
+    def _compiled_energy_batch(self) -> Callable[[Tensor], Tensor]:
+        """Scoring only needs the compression network and the frozen mixture.
+
+        On CPU the compression network runs through oneDNN's fused
+        linear+activation kernels (:func:`~dagmm.training.compile.onednn_mlp`)
+        and only the rest (reconstruction features, energy) is compiled; where
+        that is unavailable, the whole of :meth:`_energy_batch` is compiled.
+        """
+        compression = self.module_.compression
+        encoder = onednn_mlp(compression.encoder, SCORING_CHUNK_ROWS)
+        decoder = onednn_mlp(compression.decoder, SCORING_CHUNK_ROWS)
+        if encoder is None or decoder is None:
+            return super()._compiled_energy_batch()
+        mixture = self._mixture_tensors()
+        energy_of = maybe_compile(_energy_from_reconstruction, True, what="scoring")
+
+        def energy(x: Tensor) -> Tensor:
+            code = encoder(x)
+            return energy_of(x, code, decoder(code), *mixture)
+
+        return energy
 
     def transform(self, X: Any) -> np.ndarray:
         """The mixture input z of each row: latent code, relative distance, cosine.

@@ -7,12 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from dagmm.math.gmm import (
-    covariance_diagonal_penalty,
-    gmm_parameters,
-    precision_cholesky,
-    sample_energy,
-)
+from dagmm.math.gmm import batch_mixture_terms
 
 #: How the per-sample reconstruction error reduces over features.
 RECONSTRUCTION_REDUCTIONS = ("sum", "mean")
@@ -86,11 +81,9 @@ def dagmm_objective(
     # covariances indefinite by rounding alone. It is O(N K d^2), cheap next to the
     # networks, and gradients flow back to the float32 networks unchanged.
     z, gamma = z.double(), gamma.double()
-    weights, means, covariances = gmm_parameters(z, gamma, reg_covar)
-    # cholesky_ex does not synchronise; failures are counted and checked once per epoch.
-    factors, info = torch.linalg.cholesky_ex(covariances)
-    energy = sample_energy(z, weights, means, precision_cholesky(factors)).mean()
-    penalty = covariance_diagonal_penalty(covariances)
+    # Failures are counted without synchronising and checked once per epoch.
+    energies, penalty, failures = batch_mixture_terms(z, gamma, reg_covar)
+    energy = energies.mean()
     total = rec + (lambda1 * energy + lambda2 * penalty).to(rec.dtype)
     terms = torch.stack([rec.double(), energy, penalty]).detach()
-    return DAGMMLoss(total, terms, torch.count_nonzero(info))
+    return DAGMMLoss(total, terms, failures)

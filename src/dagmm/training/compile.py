@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import torch
+from torch import Tensor, nn
 
 F = TypeVar("F", bound=Callable)
 
 #: ``compile="auto"`` compiles when rows x epochs reaches this many; below it
 #: compilation (tens of seconds) costs more than it saves.
 AUTO_COMPILE_MIN_ROW_EPOCHS = 20_000_000
+
+#: Inductor options of every compiled function. ``fallback_random``: random
+#: ops (dropout) call ATen's generator instead of Inductor's own per-element
+#: Philox code, which on CPU took ~0.7 ms per training step for the KDDCUP
+#: estimation network's 1024 x 10 dropout mask (about a fifth of the step);
+#: it also makes compiled dropout draw the same stream as eager dropout.
+INDUCTOR_OPTIONS = {"fallback_random": True}
 
 
 def should_compile(setting: bool | str, n_rows: int, epochs: int) -> bool:
@@ -23,17 +32,34 @@ def should_compile(setting: bool | str, n_rows: int, epochs: int) -> bool:
     return bool(setting)
 
 
+@contextlib.contextmanager
+def quiet_compilation() -> Iterator[None]:
+    """Hide torch's own Future/Deprecation warnings raised while it compiles.
+
+    Inductor's lowerings call deprecated torch helpers (e.g.
+    ``torch._prims_common.check``); the warnings say nothing actionable to a
+    dagmm user. The filter is scoped to the block and to warnings attributed
+    to torch's modules.
+    """
+    with warnings.catch_warnings():
+        for category in (FutureWarning, DeprecationWarning):
+            warnings.filterwarnings("ignore", category=category, module=r"torch(\.|$)")
+        yield
+
+
 def maybe_compile(function: F, enabled: bool, *, what: str) -> F:
     """Return a compiled version of ``function`` or ``function`` itself.
 
-    Compilation happens lazily at the first call; when it fails (no C++
-    compiler, an unsupported platform) the eager function is used from then on
-    and one warning says so.
+    Compilation happens lazily at the first call (and again for a call with
+    new shapes); when it fails (no C++ compiler, an unsupported platform) the
+    eager function is used from then on and one warning says so. Shapes are
+    compiled statically (``dynamic=False``): callers keep them fixed (the
+    training loop runs a ragged last batch eagerly, scoring pads its chunks).
     """
     if not enabled:
         return function
     try:
-        compiled = torch.compile(function, dynamic=False)
+        compiled = torch.compile(function, dynamic=False, options=INDUCTOR_OPTIONS)
     except Exception as exc:  # torch.compile unavailable on this platform
         warnings.warn(f"torch.compile is unavailable ({exc}); {what} runs eagerly", stacklevel=2)
         return function
@@ -44,7 +70,8 @@ def maybe_compile(function: F, enabled: bool, *, what: str) -> F:
         if state["fallback"]:
             return function(*args, **kwargs)
         try:
-            return compiled(*args, **kwargs)
+            with quiet_compilation():  # a few microseconds per call
+                return compiled(*args, **kwargs)
         except Exception as exc:  # compiler missing or failing: degrade, do not crash
             if type(exc).__module__.startswith("dagmm"):
                 raise
@@ -57,3 +84,77 @@ def maybe_compile(function: F, enabled: bool, *, what: str) -> F:
             return function(*args, **kwargs)
 
     return call  # type: ignore[return-value]
+
+
+#: Activation modules that oneDNN applies inside its linear kernel, by the name
+#: ``torch.ops.mkldnn._linear_pointwise`` knows them by.
+_ONEDNN_ACTIVATIONS: dict[type[nn.Module], str] = {
+    nn.Identity: "none",
+    nn.Tanh: "tanh",
+    nn.ReLU: "relu",
+    nn.Sigmoid: "sigmoid",
+    nn.SiLU: "swish",
+}
+
+
+def onednn_mlp(mlp: nn.Sequential, batch_rows: int) -> Callable[[Tensor], Tensor] | None:
+    """An inference-only forward pass of ``mlp`` through oneDNN's fused linear kernels.
+
+    Each Linear layer and the activation after it run as one oneDNN call on a
+    weight packed once for that kernel: the activation is applied while the
+    output tile is still in registers instead of in a second pass over
+    memory. On the KDDCUP compression network (CPU, float32, 4096-row
+    chunks, one thread) this scores 1.5x faster than the Inductor-compiled
+    network, whose linear layers call MKL and whose tanh is a separate loop;
+    the outputs agree to float32 rounding (oneDNN's tanh differs from ATen's
+    by at most ~1 unit in the last place).
+
+    Returns None, and the caller compiles as usual, unless ``mlp`` is a CPU
+    float32 chain of Linear layers, each optionally followed by an activation
+    from :data:`_ONEDNN_ACTIVATIONS` (or an inactive Dropout), oneDNN is
+    available, and the result matches ``mlp`` on a test batch. The packed
+    weights are snapshots: build again after the weights change.
+
+    Parameters
+    ----------
+    mlp : nn.Sequential
+        In eval mode.
+    batch_rows : int
+        Typical number of rows per call (oneDNN picks the weight layout for it).
+    """
+    if not (torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()):
+        return None
+    layers = [layer for layer in mlp if not (isinstance(layer, nn.Dropout) and not layer.training)]
+    plan: list[tuple[Tensor, Tensor | None, str]] = []
+    try:
+        with torch.no_grad():
+            while layers:
+                linear = layers.pop(0)
+                if not (
+                    type(linear) is nn.Linear
+                    and linear.weight.device.type == "cpu"
+                    and linear.weight.dtype == torch.float32
+                ):
+                    return None
+                attr = "none"
+                if layers and not isinstance(layers[0], nn.Linear):
+                    attr = _ONEDNN_ACTIVATIONS.get(type(layers.pop(0)))
+                    if attr is None:
+                        return None
+                packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), batch_rows)
+                bias = None if linear.bias is None else linear.bias.detach().clone()
+                plan.append((packed, bias, attr))
+
+        def forward(x: Tensor) -> Tensor:
+            for packed, bias, attr in plan:
+                x = torch.ops.mkldnn._linear_pointwise(x, packed, bias, attr, [], "")
+            return x
+
+        with torch.no_grad():
+            probe = torch.randn(64, mlp[0].in_features, generator=torch.Generator().manual_seed(0))
+            expected = mlp(probe)
+            if not torch.allclose(forward(probe), expected, rtol=1e-4, atol=1e-5):
+                return None
+    except (RuntimeError, AttributeError, TypeError, IndexError):  # op missing or unsupported here
+        return None
+    return forward
