@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dagmm import DAGMM
+from dagmm import DAGMM, VAEDetector
 
 ESTIMATORS = [
     DAGMM(comp_hiddens=(8, 2), est_hiddens=(6, 2), epoch_size=3, minibatch_size=64, random_state=0),
+    VAEDetector(encoder_hiddens=(8,), latent_dim=3, epoch_size=3, minibatch_size=64, random_state=0),
 ]
 
 

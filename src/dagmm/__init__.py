@@ -6,6 +6,6 @@ data set loaders, a benchmark harness and a command-line tool.
 """
 
 from dagmm._version import __version__
-from dagmm.estimators import DAGMM
+from dagmm.estimators import DAGMM, VAEDetector
 
-__all__ = ["DAGMM", "__version__"]
+__all__ = ["DAGMM", "VAEDetector", "__version__"]

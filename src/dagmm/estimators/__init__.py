@@ -1,5 +1,6 @@
 """scikit-learn compatible detectors."""
 
 from dagmm.estimators.dagmm import DAGMM
+from dagmm.estimators.vae import VAEDetector
 
-__all__ = ["DAGMM"]
+__all__ = ["DAGMM", "VAEDetector"]
