@@ -14,20 +14,7 @@ from dagmm.benchmark.baselines import AutoencoderDetector, AutoencoderGMMDetecto
 from dagmm.benchmark.models import MODELS, BenchmarkModel, make_model
 
 FAST_MODELS = ["iforest", "gmm", "ocsvm"]
-TORCH_MODELS = [
-    "pae",
-    "pae-gmm",
-    "dagmm",
-    pytest.param(
-        "dagmm-p",
-        marks=pytest.mark.xfail(
-            raises=RuntimeError,
-            strict=False,
-            reason="DAGMM(pretrain_epochs>0) fails in TrainingLoop: the pretraining step "
-            "returns 1 loss term but is declared with term_names=()",
-        ),
-    ),
-]
+TORCH_MODELS = ["pae", "pae-gmm", "dagmm", "dagmm-paper", "dagmm-p"]
 
 
 @pytest.fixture
@@ -74,9 +61,12 @@ def test_ocsvm_subsamples_training_rows_with_the_seed(monkeypatch, split):
     np.testing.assert_array_equal(first.energy(X_train), again.energy(X_train))
 
 
-def test_dagmm_models_do_not_rescale_and_use_the_protocol_ratio(toy_dataset):
+def test_dagmm_models_use_the_presets_scaling_and_the_protocol_ratio(toy_dataset):
     params = make_model("dagmm", "toy", seed=4).config["params"]
-    assert params["normalize"] is False
+    assert params["normalize"] == "minmax"  # the thyroid preset's, on top of the protocol
+    paper = make_model("dagmm-paper", "toy", seed=4).config["params"]
+    assert paper["normalize"] is False  # the protocol's scaling only
+    assert (paper["epoch_size"], paper["learning_rate"]) == (20_000, 1e-4)
     assert params["random_state"] == 4
     assert params["contamination"] == 0.1
     assert params["preset"] == "thyroid" and params["quick"] is False
@@ -90,7 +80,9 @@ def test_unknown_model_suggests_a_name():
 
 
 def test_registry_names():
-    assert set(MODELS) >= {"dagmm", "dagmm-p", "ocsvm", "iforest", "gmm", "pae", "pae-gmm"}
+    assert set(MODELS) >= {
+        "dagmm", "dagmm-paper", "dagmm-p", "ocsvm", "iforest", "gmm", "pae", "pae-gmm",
+    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------- #

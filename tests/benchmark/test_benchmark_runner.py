@@ -240,6 +240,8 @@ def test_summary_reports_mean_std_and_the_papers_figures():
     iforest_row = next(line for line in summary.splitlines() if line.startswith("| iforest |"))
     assert "| 0.4000 |" in iforest_row and iforest_row.endswith("| — | — | — |")
     assert "Quick run" not in summary
+    times = summary.split("## Compute time")[1]
+    assert "| dagmm | 2 | 0.1 |" in times and "| iforest | 1 | 0.0 |" in times
 
 
 def test_summary_flags_quick_runs_and_handles_no_records():

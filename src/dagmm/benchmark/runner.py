@@ -503,7 +503,28 @@ def summarize(records: Sequence[dict[str, Any]]) -> str:
             lines.append(
                 f"| {model} | {seeds} | " + " | ".join([*cells, train_cell, *paper_cells]) + " |"
             )
-    return "\n".join([*lines, ""])
+    return "\n".join([*lines, *_time_table(records), ""])
+
+
+def _time_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Total training + scoring time per model over all data sets and seeds."""
+    totals: dict[str, list[float]] = {}
+    for record in records:
+        seconds = sum(record.get(key) or 0.0 for key in ("train_seconds", "score_seconds"))
+        totals.setdefault(record["model"], []).append(seconds)
+    lines = [
+        "",
+        "## Compute time",
+        "",
+        "Training plus scoring, summed over every data set and seed (data loading, "
+        "splitting and scaling excluded).",
+        "",
+        "| model | runs | minutes |",
+        "| --- | --- | --- |",
+    ]
+    for model, values in totals.items():
+        lines.append(f"| {model} | {len(values)} | {sum(values) / 60:.1f} |")
+    return lines
 
 
 def _plot(records: Sequence[dict[str, Any]], metric: str, path: Path) -> bool:
