@@ -200,6 +200,22 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
     def _check_params(self, n_features: int) -> None:
         """Validate parameters that the constraint table cannot express."""
 
+    def _holdout_split(
+        self, data: Tensor, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor | None]:
+        """(training rows, validation rows or None) for ``early_stopping``."""
+        if not self.early_stopping:
+            return data, None
+        n_val = int(round(self.validation_fraction * data.shape[0]))
+        if n_val < 1 or data.shape[0] - n_val < 2:
+            raise ValueError(
+                f"early_stopping needs at least 1 validation row and 2 training rows; with "
+                f"validation_fraction={self.validation_fraction} and {data.shape[0]} rows "
+                "there are not enough: raise validation_fraction or disable early_stopping"
+            )
+        order = torch.randperm(data.shape[0], generator=generator).to(data.device)
+        return data[order[n_val:]], data[order[:n_val]]
+
     def _fit_scaling(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Column centre and scale of this fit; a subclass may choose them from ``X``."""
         return scaling_statistics(X, self.normalize)

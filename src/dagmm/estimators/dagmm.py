@@ -301,17 +301,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
 
     def _fit_module(self, data: Tensor, seed: int) -> None:
         generator = torch.Generator().manual_seed(seed)
-        train, validation = data, None
-        if self.early_stopping:
-            n_val = int(round(self.validation_fraction * data.shape[0]))
-            if n_val < 1 or data.shape[0] - n_val < 2:
-                raise ValueError(
-                    f"early_stopping needs at least 1 validation row and 2 training rows; with "
-                    f"validation_fraction={self.validation_fraction} and {data.shape[0]} rows "
-                    "there are not enough: raise validation_fraction or disable early_stopping"
-                )
-            order = torch.randperm(data.shape[0], generator=generator).to(data.device)
-            validation, train = data[order[:n_val]], data[order[n_val:]]
+        train, validation = self._holdout_split(data, generator)
         batch_size = min(int(self.minibatch_size), train.shape[0])
         self.compiled_ = should_compile(
             self.compile, train.shape[0], int(self.epoch_size) + int(self.pretrain_epochs)

@@ -40,7 +40,7 @@ from dagmm.math.vae import (
 )
 from dagmm.nn.layers import ActivationSpec, resolve_activation
 from dagmm.nn.vae_net import VAENetwork
-from dagmm.training import StepOutput, TrainingLoop, maybe_compile, should_compile
+from dagmm.training import StepOutput, TrainingLoop, should_compile
 
 #: Anomaly scores of :class:`VAEDetector` (all: higher = more anomalous).
 SCORES = ("mahalanobis", "prior", "reconstruction", "elbo")
@@ -395,20 +395,6 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         terms = torch.stack([rec.mean(), kl.mean()]).detach().double()
         return StepOutput(total, terms, torch.zeros((), dtype=torch.int64, device=batch.device))
 
-    def _holdout(self, data: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor | None]:
-        """(training rows, validation rows or None) for early stopping."""
-        if not self.early_stopping:
-            return data, None
-        n_val = int(round(self.validation_fraction * data.shape[0]))
-        if n_val < 1 or data.shape[0] - n_val < 2:
-            raise ValueError(
-                f"early_stopping needs at least 1 validation row and 2 training rows; with "
-                f"validation_fraction={self.validation_fraction} and {data.shape[0]} rows "
-                "there are not enough: raise validation_fraction or disable early_stopping"
-            )
-        order = torch.randperm(data.shape[0], generator=generator).to(data.device)
-        return data[order[n_val:]], data[order[:n_val]]
-
     def _fit_module(self, data: Tensor, seed: int) -> None:
         generator = torch.Generator().manual_seed(seed)
         self.latent_dim_ = self._latent
@@ -416,7 +402,7 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         self.elbo_noise_ = torch.randn(
             (int(self.elbo_samples), self._latent), generator=generator
         ).numpy()
-        train, validation = self._holdout(data, generator)
+        train, validation = self._holdout_split(data, generator)
         self.compiled_ = should_compile(self.compile, train.shape[0], int(self.epoch_size))
         loop = TrainingLoop(
             module=self.module_,
@@ -425,7 +411,7 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
             term_names=("reconstruction", "kl"),
             batch_size=min(int(self.minibatch_size), train.shape[0]),
             generator=generator,
-            compiled_loss=maybe_compile(self._batch_loss, self.compiled_, what="training"),
+            compile=self.compiled_,
             divergence_hint=_DIVERGENCE_HINT,
             progress=bool(self.verbose),
             description="VAE",
