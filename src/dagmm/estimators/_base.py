@@ -357,15 +357,18 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         -------
         Path
         """
+        config, groups = self._model_dir_parts()
+        return write_model_dir(path, config, groups, overwrite=overwrite)
+
+    def _model_dir_parts(self) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+        """The config and array groups :meth:`save` writes (a pipeline may add its own)."""
         check_is_fitted(self, "module_")
         arrays = {name: np.asarray(getattr(self, name)) for name in self._fitted_array_names}
         weights = {
             key: value.detach().to("cpu").contiguous().numpy()
             for key, value in self.module_.state_dict().items()
         }
-        return write_model_dir(
-            path, self._persisted_config(), {"fitted": arrays, "module": weights}, overwrite=overwrite
-        )
+        return self._persisted_config(), {"fitted": arrays, "module": weights}
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | torch.device | None = None):

@@ -23,8 +23,6 @@ same rows as the pipeline.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -52,17 +50,6 @@ PIPELINE_KEY = "pipeline"
 _PIPELINE_CLASS = "TabularDetector"
 _PIPELINE_VERSION = 1
 _PREPROCESSOR_GROUP, _REFERENCE_GROUP = "preprocessor", "reference"
-# Keys write_model_dir adds itself; they are dropped when a saved DAGMM config
-# is extended, so the new directory gets fresh checksums and versions.
-_HEADER_KEYS = (
-    "format",
-    "format_version",
-    "dagmm_version",
-    "torch_version",
-    "numpy_version",
-    "saved_at",
-    "files",
-)
 #: Columns ``score_frame`` writes after the row number and id columns.
 SCORE_COLUMNS = ("energy", "score", "is_anomaly")
 EXPLAIN_COLUMNS = ("top_columns", "component", "component_probability")
@@ -440,17 +427,9 @@ class TabularDetector:
         Path
         """
         self._check_fitted()
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # DAGMM writes its own part; it is read back and extended, so the
-        # estimator's persistence stays the one place that knows its format.
-        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.parts-", dir=target.parent))
-        try:
-            self.model_.save(scratch / "model")
-            config, groups = read_model_dir(scratch / "model")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        config = {key: value for key, value in config.items() if key not in _HEADER_KEYS}
+        # The estimator's own parts (it stays the one place that knows its
+        # format), extended with the pipeline section and arrays.
+        config, groups = self.model_._model_dir_parts()
         pre_config, pre_arrays = self.preprocessor_.to_state()
         config[PIPELINE_KEY] = {
             "class": _PIPELINE_CLASS,
@@ -464,7 +443,7 @@ class TabularDetector:
         }
         groups[_PREPROCESSOR_GROUP] = pre_arrays
         groups[_REFERENCE_GROUP] = {"energies": self.reference_energies_}
-        return write_model_dir(target, config, groups, overwrite=overwrite)
+        return write_model_dir(path, config, groups, overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None) -> TabularDetector:
