@@ -37,7 +37,13 @@ import torch
 
 from dagmm import DAGMM
 from dagmm.benchmark.presets import get_preset
-from dagmm.benchmark.protocol import apply_scaler, fit_scaler, get_dataset, load_dataset, paper_split
+from dagmm.benchmark.protocol import (
+    apply_scaler,
+    fit_scaler,
+    get_dataset,
+    load_dataset,
+    paper_split,
+)
 from dagmm.estimators.dagmm import _DIVERGENCE_HINT
 from dagmm.evaluation import evaluate_energies
 from dagmm.exceptions import CovarianceError, TrainingDivergedError
@@ -101,7 +107,37 @@ class CheckpointedDAGMM(DAGMM):
             self.on_checkpoint(self, done)
 
 
-def diagnose(model: DAGMM, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:
+#: KDDCUP's one-hot blocks (protocol_type, service) in the loader's column order.
+_KDD_PROTOCOL, _KDD_SERVICE = slice(0, 3), slice(3, 69)
+
+
+def largest_blocks(
+    X_test: np.ndarray, y_test: np.ndarray, energy: np.ndarray, ratio: float
+) -> list[dict[str, Any]]:
+    """KDDCUP only: the largest (protocol, service) block of each test class.
+
+    Whole blocks of near-identical connections fall on one side of the
+    threshold together, which is what makes F1 jump between seeds.
+    """
+    key = X_test[:, _KDD_PROTOCOL].argmax(axis=1) * 100 + X_test[:, _KDD_SERVICE].argmax(axis=1)
+    threshold = evaluate_energies(y_test, energy, ratio)["threshold"]
+    blocks = []
+    for label in (1, 0):
+        values, counts = np.unique(key[y_test == label], return_counts=True)
+        rows = (y_test == label) & (key == values[counts.argmax()])
+        blocks.append(
+            {
+                "label": label,
+                "rows": int(rows.sum()),
+                "flagged": round(float((energy[rows] > threshold).mean()), 3),
+                "median_energy": round(float(np.median(energy[rows])), 2),
+                "threshold": round(float(threshold), 2),
+            }
+        )
+    return blocks
+
+
+def diagnose(model: DAGMM, X_test: np.ndarray, y_test: np.ndarray, ratio: float) -> dict[str, Any]:
     """What the energy is built from, measured on the test rows.
 
     ``z_auroc``: AUROC of each column of the mixture input z (latent code,
@@ -110,7 +146,9 @@ def diagnose(model: DAGMM, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, 
     reconstruction error (not part of z); ``normal_relative_distance``: mean
     relative distance of the normal test rows (1 = reconstructs no better
     than zero); ``mixture_spread``: largest distance between two component
-    means (0 = the mixture is one Gaussian in K copies).
+    means (0 = the mixture is one Gaussian in K copies); ``latent_std``:
+    standard deviation of each latent column on the normal test rows;
+    ``blocks`` (KDDCUP data only): see :func:`largest_blocks`.
     """
     from sklearn.metrics import roc_auc_score
 
@@ -121,12 +159,16 @@ def diagnose(model: DAGMM, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, 
         (float(np.linalg.norm(a - b)) for i, a in enumerate(means) for b in means[i + 1 :]),
         default=0.0,
     )
-    return {
+    report: dict[str, Any] = {
         "z_auroc": [round(float(roc_auc_score(y_test, column)), 3) for column in z.T],
         "reconstruction_auroc": round(float(roc_auc_score(y_test, error)), 3),
         "normal_relative_distance": round(float(z[y_test == 0, -2].mean()), 3),
         "mixture_spread": round(spread, 3),
+        "latent_std": [float(f"{v:.3g}") for v in z[y_test == 0, :-2].std(axis=0)],
     }
+    if X_test.shape[1] == 118:
+        report["blocks"] = largest_blocks(X_test, y_test, model.energy(X_test), ratio)
+    return report
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -171,7 +213,9 @@ def table(paths: list[str], metric: str = "f1") -> str:
             elif len(values) == 1:
                 cells.append(f"{values[0]:.3f}")
             else:
-                cells.append(f"{np.mean(values):.3f} ({min(values):.2f}-{max(values):.2f}, n={len(values)})")
+                cells.append(
+                    f"{np.mean(values):.3f} ({min(values):.2f}-{max(values):.2f}, n={len(values)})"
+                )
         out.append(f"| {dataset} | {tag} | {' | '.join(cells)} |")
     return "\n".join(out)
 
@@ -180,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "table":  # paper_study.py table LOG... [--metric auroc]
         metric = argv[argv.index("--metric") + 1] if "--metric" in argv else "f1"
-        logs = [a for i, a in enumerate(argv[1:], 1) if a != "--metric" and argv[i - 1] != "--metric"]
+        logs = [
+            a for i, a in enumerate(argv[1:], 1) if a != "--metric" and argv[i - 1] != "--metric"
+        ]
         print(table(logs, metric))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -194,7 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log", type=Path, default=None, help="append JSON lines here")
     parser.add_argument("--tag", default="", help="free text stored with each line")
     parser.add_argument(
-        "--diagnose", action="store_true",
+        "--diagnose",
+        action="store_true",
         help="add per-feature AUROCs of the mixture input and of the reconstruction error",
     )
     args = parser.parse_intermixed_args(argv)
@@ -219,7 +266,14 @@ def main(argv: list[str] | None = None) -> None:
         model.checkpoints = checkpoints
         started = time.perf_counter()
 
-        def report(fitted: DAGMM, epoch: int, seed: int = seed, started: float = started) -> None:
+        def report(
+            fitted: DAGMM,
+            epoch: int,
+            seed: int = seed,
+            started: float = started,
+            X_test: np.ndarray = X_test,
+            y_test: np.ndarray = y_test,
+        ) -> None:
             train_seconds = time.perf_counter() - started
             scores = evaluate_energies(y_test, fitted.energy(X_test), spec.anomaly_ratio)
             history = fitted.history_
@@ -230,7 +284,10 @@ def main(argv: list[str] | None = None) -> None:
                 "scaler": scaler_kind,
                 "variant": {k: v for k, v in overrides.items()},
                 "tag": args.tag,
-                **{k: round(float(scores[k]), 4) for k in ("precision", "recall", "f1", "auroc", "auprc")},
+                **{
+                    k: round(float(scores[k]), 4)
+                    for k in ("precision", "recall", "f1", "auroc", "auprc")
+                },
                 "loss_terms": {
                     k: float(f"{history[k][-1]:.4g}")
                     for k in ("reconstruction", "energy", "cov_penalty")
@@ -239,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
                 "wall_seconds": round(train_seconds, 1),
             }
             if args.diagnose:
-                line.update(diagnose(fitted, X_test, y_test))
+                line.update(diagnose(fitted, X_test, y_test, spec.anomaly_ratio))
             text = json.dumps(line)
             print(text, flush=True)
             if args.log:
@@ -250,8 +307,18 @@ def main(argv: list[str] | None = None) -> None:
         try:
             model.fit(X_train)
         except (TrainingDivergedError, CovarianceError) as error:
-            print(json.dumps({"dataset": args.dataset, "seed": seed, "variant": overrides,
-                              "scaler": scaler_kind, "error": str(error)[:200]}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "dataset": args.dataset,
+                        "seed": seed,
+                        "variant": overrides,
+                        "scaler": scaler_kind,
+                        "error": str(error)[:200],
+                    }
+                ),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ holds) and says where the report is.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -39,40 +40,51 @@ def split_names(value: str, option: str) -> list[str]:
 
 @benchmark_app.command("paper")
 def paper(
-    datasets: str = typer.Option(
-        ",".join(PAPER_DATASETS), "--datasets", help="Comma-separated data sets."
+    datasets: Annotated[
+        str, typer.Option("--datasets", help="Comma-separated data sets.")
+    ] = ",".join(PAPER_DATASETS),
+    models: Annotated[str, typer.Option("--models", help="Comma-separated models.")] = ",".join(
+        DEFAULT_MODELS
     ),
-    models: str = typer.Option(
-        ",".join(DEFAULT_MODELS), "--models", help="Comma-separated models."
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--seeds",
+            min=1,
+            show_default=False,
+            help=f"Run seeds 0 to N-1 (default {DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick).",
+        ),
+    ] = None,
+    baseline_seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--baseline-seeds",
+            min=1,
+            show_default=False,
+            help="Run the models other than dagmm on the first N seeds only (default: 5 at most).",
+        ),
+    ] = None,
+    data_home: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-home",
+            show_default=False,
+            help="Folder holding the data files (default: $DAGMM_DATA_HOME, else ~/.cache/dagmm).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Results folder (resumed if present).")] = Path(
+        "runs/paper"
     ),
-    seeds: int = typer.Option(
-        None,
-        "--seeds",
-        min=1,
-        show_default=False,
-        help=f"Run seeds 0 to N-1 (default {DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick).",
-    ),
-    baseline_seeds: int = typer.Option(
-        None,
-        "--baseline-seeds",
-        min=1,
-        show_default=False,
-        help="Run the models other than dagmm on the first N seeds only (default: 5 at most).",
-    ),
-    data_home: Path = typer.Option(
-        None,
-        "--data-home",
-        show_default=False,
-        help="Folder holding the data files (default: $DAGMM_DATA_HOME, else ~/.cache/dagmm).",
-    ),
-    out: Path = typer.Option(
-        Path("runs/paper"), "--out", help="Results folder (resumed if present)."
-    ),
-    quick: bool = typer.Option(
-        False, "--quick", help="Smoke run: 2 epochs per model and 2 seeds; not comparable."
-    ),
-    download: bool = typer.Option(False, "--download", help="Download missing data sets."),
-    no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bar."),
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Smoke run: 2 epochs per model and 2 seeds; not comparable."),
+    ] = False,
+    download: Annotated[
+        bool, typer.Option("--download", help="Download missing data sets.")
+    ] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Hide the progress bar.")
+    ] = False,
 ) -> None:
     """Run the experiments of Zong et al. (ICLR 2018) and write results.jsonl, summary.md, plots."""
     from dagmm.benchmark import run_benchmark

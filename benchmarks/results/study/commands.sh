@@ -1,0 +1,100 @@
+#!/bin/bash
+# The study runs behind benchmarks/results/study.md, one line per run (each run
+# evaluates one training at several epoch counts). Every line of the logs
+# records its settings in "variant" and "scaler"; "tag" names the group.
+# Run from the repository root, one thread (the machine had 2 shared cores):
+#   OMP_NUM_THREADS=1 bash benchmarks/results/study/commands.sh
+# Variants start from the paper's settings (presets.PAPER_PRESETS). Some runs
+# were stopped early to save time; the logs hold what finished.
+set -e
+export PYTHONPATH=src DAGMM_DATA_HOME=${DAGMM_DATA_HOME:-../shared/data}
+S=".venv/bin/python benchmarks/paper_study.py"
+D=benchmarks/results/study
+
+# --- KDDCUP (train: ~198,000 rows of attack traffic, 118 features, min-max) ---
+L="--log $D/kddcup.jsonl"
+$S kddcup --checkpoints 1,2,3,5 $L --tag paper
+$S kddcup --checkpoints 10,20,50,100 $L --tag paper
+$S kddcup --seeds 1,2,3 --checkpoints 2,3,5,10,20 $L --tag paper
+$S kddcup reconstruction=mean --checkpoints 1,2,3,5,10,20,30 $L --tag mean
+$S kddcup reconstruction=mean --checkpoints 1,2,3,5 --seeds 1,2,3 $L --tag mean
+$S kddcup scaler=standard lambda2=1e-4 --checkpoints 1,2,3,5,10,20,30 $L --tag tf-ref
+$S kddcup scaler=standard lambda2=1e-4 --checkpoints 5,10,20 --seeds 1,2 $L --tag tf-ref
+$S kddcup reconstruction=mean lambda2=1e-4 --checkpoints 1,2,3,5,10,20,30 $L --tag mean-l2small
+$S kddcup scaler=standard --checkpoints 1,2,3,5,10,20,30 $L --tag standard
+$S kddcup learning_rate=1e-3 lambda2=1e-4 --checkpoints 2,5,10,20 --seeds 0,1,2 $L --tag lr1e-3-l2-1e-4
+$S kddcup lambda2=1e-4 --checkpoints 5,10,20 --seeds 0,1,2 $L --tag l2-1e-4
+$S kddcup minibatch_size=256 --checkpoints 2,5,10 --seeds 0,1,2,3 $L --tag b256
+$S kddcup lambda1=1.0 --checkpoints 2,5,10 --seeds 1,2,3,0 $L --tag l1-1
+$S kddcup lambda1=0.5 --checkpoints 2,5,10 --seeds 1,2,3,0 $L --tag l1-0.5
+$S kddcup pretrain_epochs=3 reconstruction=mean --checkpoints 1,2,3 --seeds 0,1,2,3 $L --tag pre3-mean
+$S kddcup pretrain_epochs=3 --checkpoints 1,2,5 --seeds 0,1,2,3 $L --tag pre3-paper
+
+# --- KDDCUP-Rev (train: ~48,600 rows of normal traffic) ---
+L="--log $D/kddcup-rev.jsonl"
+$S kddcup-rev --seeds 0,1,2 --checkpoints 2,5,10,20,40 $L --tag paper
+C="--seeds 0,1,2 --checkpoints 2,5,10,20"
+$S kddcup-rev lambda1=0.0 lambda2=0.0 $C $L --tag ae-only
+$S kddcup-rev lambda2=1e-4 $C $L --tag l2-1e-4
+$S kddcup-rev lambda1=0.01 lambda2=5e-5 $C $L --tag l1-1e-2-l2-5e-5
+$S kddcup-rev reconstruction=mean $C $L --tag mean
+C="--seeds 0,1,2 --checkpoints 2,5,10,20,40"
+$S kddcup-rev learning_rate=1e-3 $C $L --tag lr1e-3
+$S kddcup-rev learning_rate=1e-3 lambda2=1e-4 $C $L --tag lr1e-3-l2-1e-4
+$S kddcup-rev "comp_hiddens=(60,30,10,3)" $C $L --tag latent3
+$S kddcup-rev scaler=standard lambda2=1e-4 $C $L --tag tf-ref
+$S kddcup-rev scaler=standard lambda2=1e-4 --checkpoints 10,20,30 --seeds 3,4,5 $L --tag tf-ref
+$S kddcup-rev scaler=standard lambda2=1e-4 --checkpoints 30,40 --seeds 3,4,5,6,7 $L --tag tf-ref
+$S kddcup-rev scaler=standard lambda2=1e-4 learning_rate=1e-3 --checkpoints 2,5,10,20 --seeds 0,1,2 $L --tag tf-ref-lr1e-3
+$S kddcup-rev scaler=standard --checkpoints 5,10,20 --seeds 0,1,2 $L --tag standard
+C="--seeds 0,1,2 --checkpoints 5,10,20,40"
+$S kddcup-rev learning_rate=1e-3 lambda2=1e-5 $C $L --tag lr1e-3-l2-1e-5
+$S kddcup-rev learning_rate=1e-3 lambda2=1e-4 lambda1=0.01 $C $L --tag lr1e-3-l1-1e-2-l2-1e-4
+
+# --- Thyroid (train: ~1,840 rows, 6 features) ---
+L="--log $D/thyroid.jsonl"
+C="--checkpoints 20,100,300,1000,2000,4000"
+$S thyroid $C $L --tag paper-standard
+$S thyroid scaler=minmax $C $L --tag paper-minmax
+$S thyroid reconstruction=mean $C $L --tag mean-standard
+$S thyroid reconstruction=mean scaler=minmax $C $L --tag mean-minmax
+C="--seeds 0,1,2 --checkpoints 5,20,50,100,200"
+$S thyroid scaler=minmax $C $L --tag g2-minmax
+$S thyroid scaler=none $C $L --tag g2-none
+$S thyroid scaler=minmax lambda2=1e-4 $C $L --tag g2-minmax-l2e-4
+$S thyroid scaler=minmax lambda2=0.0 $C $L --tag g2-minmax-l2-0
+$S thyroid scaler=minmax "comp_hiddens=(12,4,2)" $C $L --tag g2-minmax-latent2
+$S thyroid scaler=minmax "est_hiddens=(10,4)" $C $L --tag g2-minmax-K4
+$S thyroid scaler=minmax learning_rate=1e-3 $C $L --tag g2-minmax-lr1e-3
+$S thyroid scaler=standard lambda2=1e-4 $C $L --tag g2-standard-l2e-4
+C="--seeds 0,1,2 --checkpoints 20,50,100,200,500,1000"
+$S thyroid scaler=minmax lambda2=1e-4 learning_rate=1e-3 $C $L --tag g3-minmax-l2e-4-lr1e-3
+$S thyroid scaler=minmax lambda2=0.0 learning_rate=1e-3 $C $L --tag g3-minmax-l2-0-lr1e-3
+$S thyroid scaler=minmax learning_rate=1e-3 minibatch_size=256 $C $L --tag g3-minmax-lr1e-3-b256
+B="scaler=minmax learning_rate=1e-3"
+C="--seeds 0,1,2 --checkpoints 50,100,200,500,1000"
+$S thyroid $B lambda1=0.01 lambda2=5e-4 $C $L --tag g4-l1e-2-l2-5e-4
+$S thyroid $B lambda1=0.01 lambda2=5e-5 $C $L --tag g4-l1e-2-l2-5e-5
+$S thyroid $B lambda1=0.001 lambda2=5e-5 $C $L --tag g4-l1e-3-l2-5e-5
+$S thyroid $B lambda1=0.001 lambda2=5e-6 $C $L --tag g4-l1e-3-l2-5e-6
+$S thyroid $B lambda1=0.0 lambda2=0.0 $C $L --tag g4-ae-only
+C="--seeds 0,1,2 --checkpoints 500,1000,2000"
+$S thyroid $B lambda1=0.01 lambda2=5e-5 $C $L --tag g5-l1e-2-l2-5e-5
+$S thyroid $B lambda1=0.01 lambda2=5e-5 "comp_hiddens=(12,4,2)" $C $L --tag g5-l1e-2-l2-5e-5-latent2
+$S thyroid $B lambda1=0.001 lambda2=5e-6 "comp_hiddens=(12,4,2)" $C $L --tag g5-l1e-3-l2-5e-6-latent2
+$S thyroid $B lambda1=0.01 lambda2=5e-5 "est_hiddens=(10,4)" $C $L --tag g5-l1e-2-l2-5e-5-K4
+C="--seeds 3,4,5,6 --checkpoints 500,1000,1500"
+$S thyroid $B lambda1=0.001 lambda2=5e-6 $C $L --tag g4-l1e-3-l2-5e-6
+$S thyroid $B lambda1=0.001 lambda2=5e-6 "comp_hiddens=(12,4,2)" $C $L --tag g5-l1e-3-l2-5e-6-latent2
+$S thyroid $B lambda1=0.01 lambda2=5e-5 $C $L --tag g5-l1e-2-l2-5e-5
+$S thyroid $B lambda1=0.001 lambda2=5e-6 --seeds 7,8,9,10,11 --checkpoints 1000,1500,2000,3000 $L --tag g4-l1e-3-l2-5e-6
+
+# --- What the energy is built from (--diagnose) ---
+L="--log $D/diagnose.jsonl --diagnose"
+$S thyroid --seeds 0,1 --checkpoints 1500 scaler=minmax learning_rate=1e-3 lambda1=1e-3 lambda2=5e-6 $L --tag diag-tuned
+$S thyroid --seeds 0,1 --checkpoints 100,1000 scaler=minmax $L --tag diag-paper-minmax
+$S thyroid --seeds 0,1 --checkpoints 1000 scaler=minmax learning_rate=1e-3 lambda2=0.0 $L --tag diag-l2-0
+$S kddcup-rev --seeds 0 --checkpoints 5 lambda1=0.0 lambda2=0.0 $L --tag diag-ae-only
+$S kddcup-rev --seeds 0 --checkpoints 30 scaler=standard lambda2=1e-4 $L --tag diag-preset
+$S kddcup --seeds 3 --checkpoints 10 $L --tag diag-paper
+$S kddcup --seeds 6 --checkpoints 1,2,3,4 pretrain_epochs=3 reconstruction=mean $L --tag diag-preset
