@@ -288,7 +288,10 @@ def _elementwise_mixture_terms(
     per-sample quantity an (N, K) tensor: centred moments (as
     :func:`weighted_moments`), the Cholesky factor L column by column (the
     LAPACK recurrence), and the whitened residual w = L^{-1}(z - mu) by forward
-    substitution instead of multiplying by :func:`precision_cholesky`.
+    substitution instead of multiplying by :func:`precision_cholesky`. Results
+    agree with the batched path to rounding (float64: ~1e-9 relative at worst
+    over random problems); only for an exactly singular covariance can
+    rounding decide differently whether a pivot is positive.
     """
     n_samples, dim = z.shape
     total_weight = gamma.sum(dim=0)  # K
@@ -297,20 +300,21 @@ def _elementwise_mixture_terms(
     centred = [c - (gamma * c).sum(dim=0) / safe_weight for c in columns]  # d x (N x K)
     weighted = [gamma * c for c in centred]  # d x (N x K)
 
-    def covariance(i: int, j: int) -> Tensor:  # K
-        entry = (weighted[i] * centred[j]).sum(dim=0) / safe_weight
-        return entry + reg_covar if i == j else entry
-
+    covariance: dict[tuple[int, int], Tensor] = {}  # Sigma[i, j] for j <= i, each K
+    for i in range(dim):
+        for j in range(i + 1):
+            entry = (weighted[i] * centred[j]).sum(dim=0) / safe_weight
+            covariance[i, j] = entry + reg_covar if i == j else entry
     factor: dict[tuple[int, int], Tensor] = {}  # L[i, j] for j <= i, each K
     positive = torch.ones_like(total_weight, dtype=torch.bool)
     for j in range(dim):
-        pivot = covariance(j, j)
+        pivot = covariance[j, j]
         for k in range(j):
             pivot = pivot - factor[j, k] ** 2
         positive = positive & (pivot > 0)  # False for NaN too, as cholesky_ex's info
         factor[j, j] = pivot.sqrt()
         for i in range(j + 1, dim):
-            entry = covariance(i, j)
+            entry = covariance[i, j]
             for k in range(j):
                 entry = entry - factor[i, k] * factor[j, k]
             factor[i, j] = entry / factor[j, j]
@@ -325,5 +329,5 @@ def _elementwise_mixture_terms(
     log_weights = (total_weight / n_samples).log()  # K
     log_weighted = -0.5 * (dim * _LOG_2PI + mahalanobis_sq) - log_det_half + log_weights  # N x K
     energy = -torch.logsumexp(log_weighted, dim=1)  # N
-    penalty = sum(covariance(i, i).reciprocal() for i in range(dim)).sum()
+    penalty = sum(covariance[i, i].reciprocal() for i in range(dim)).sum()
     return energy, penalty, torch.count_nonzero(~positive)

@@ -65,9 +65,10 @@ class FlatAdamStep:
     place, so that ``torch.compile`` sees the forward pass, the backward pass
     and the optimizer as one graph: Adam becomes a single fused loop over the
     parameters instead of ~10 small kernels per parameter tensor, and the
-    per-step Python and autograd-engine overhead disappears. (Measured on the
-    KDDCUP network, one thread: 6.2 ms per step with a compiled loss and an
-    eager Adam, 4.1 ms like this.)
+    per-step Python and autograd-engine overhead disappears. (KDDCUP network,
+    batch 1024, one thread, same process: 6.2 ms per step with a compiled
+    loss, eager backward and eager Adam; 4.1 ms like this.) Adam's moments
+    live here, not in ``optimizer.state``.
 
     The module's own parameters are brought up to date by :meth:`sync`.
 
@@ -227,7 +228,8 @@ class TrainingLoop:
 
     def _stepper(self) -> tuple[Callable[[Tensor], tuple[Tensor, Tensor]], Callable[[], None]]:
         """(function training on one batch, function syncing the module's weights)."""
-        if self.compile and (self._fused is not None or FlatAdamStep.supports(self.module, self.optimizer)):
+        fusable = self._fused is not None or FlatAdamStep.supports(self.module, self.optimizer)
+        if self.compile and fusable:
             if self._fused is None:
                 self._fused = FlatAdamStep(
                     self.module, self.loss, self.optimizer, what=self.description
@@ -318,6 +320,8 @@ class TrainingLoop:
             sums = torch.zeros(len(names), dtype=torch.float64, device=data.device)
             failures = torch.zeros((), dtype=torch.int64, device=data.device)
             for start in range(0, n_rows, self.batch_size):
+                # index_select, not data[idx]: the same rows, but a row-wise copy
+                # (KDDCUP epoch: 0.18 ms per 1024-row batch instead of 0.58 ms).
                 batch = data.index_select(0, order[start : start + self.batch_size])
                 values, failed = train_step(batch)
                 sums += values * batch.shape[0]
