@@ -107,11 +107,11 @@ def test_batched_moments_equal_one_pass(n_batches):
     z, gamma = _random_problem(n=501, seed=5)
     whole = gmm_from_moments(weighted_moments(_t(z), _t(gamma)), 1e-6)
     moments = None
-    for zb, gb in zip(np.array_split(z, n_batches), np.array_split(gamma, n_batches)):
+    for zb, gb in zip(np.array_split(z, n_batches), np.array_split(gamma, n_batches), strict=True):
         m = weighted_moments(_t(zb), _t(gb))
         moments = m if moments is None else combine_moments(moments, m)
     assert moments.n_samples == 501
-    for batched, single in zip(gmm_from_moments(moments, 1e-6), whole):
+    for batched, single in zip(gmm_from_moments(moments, 1e-6), whole, strict=True):
         np.testing.assert_allclose(batched.numpy(), single.numpy(), rtol=1e-10, atol=1e-13)
 
 
@@ -120,7 +120,7 @@ def test_batched_moments_stable_with_large_offset():
     z, gamma = _random_problem(n=400, seed=6)
     z = z + 1e6
     moments = None
-    for zb, gb in zip(np.array_split(z, 4), np.array_split(gamma, 4)):
+    for zb, gb in zip(np.array_split(z, 4), np.array_split(gamma, 4), strict=True):
         m = weighted_moments(_t(zb), _t(gb))
         moments = m if moments is None else combine_moments(moments, m)
     _, _, covs = gmm_from_moments(moments, 0.0)

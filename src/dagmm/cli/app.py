@@ -47,9 +47,15 @@ def _root(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from dagmm.cli import demo, evaluate, fit, score, tune  # noqa: F401
-    from dagmm.cli import benchmark  # noqa: F401
-    from dagmm.cli import experiment  # noqa: F401
+    from dagmm.cli import (  # noqa: F401
+        benchmark,  # noqa: F401
+        demo,
+        evaluate,
+        experiment,  # noqa: F401
+        fit,
+        score,
+        tune,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

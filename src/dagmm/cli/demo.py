@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,10 +12,12 @@ from dagmm.cli.app import app
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("dagmm-demo-model"), "--out", help="Where to save the model."),
-    epochs: int = typer.Option(100, "--epochs", min=1, help="Training epochs."),
-    seed: int = typer.Option(0, "--seed", help="Random seed for data and model."),
-    quiet: bool = typer.Option(False, "--quiet", help="Print only the summary line."),
+    out: Annotated[Path, typer.Option("--out", help="Where to save the model.")] = Path(
+        "dagmm-demo-model"
+    ),
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed for data and model.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary line.")] = False,
 ) -> None:
     """Fit DAGMM on a synthetic Gaussian mixture with injected anomalies and report metrics."""
     from dagmm.demo import run_demo

@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-ActivationSpec = Union[str, Callable[[Tensor], Tensor], type]
+ActivationSpec = str | Callable[[Tensor], Tensor] | type
 
 #: Activation names accepted everywhere an activation is configured.
 ACTIVATIONS: dict[str, type[nn.Module]] = {
