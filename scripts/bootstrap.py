@@ -35,7 +35,7 @@ def run(*args: str) -> int:
 
 
 def main() -> int:
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - runs under any python3, before the venv
         print(f"dagmm needs Python 3.10 or newer; this is {sys.version.split()[0]}", file=sys.stderr)
         return 1
     if not venv_python().exists():
