@@ -7,7 +7,8 @@
 # Variants start from the paper's settings (presets.PAPER_PRESETS). Some runs
 # were stopped early to save time; the logs hold what finished.
 set -e
-export PYTHONPATH=src DAGMM_DATA_HOME=${DAGMM_DATA_HOME:-../shared/data}
+: "${DAGMM_DATA_HOME:?set DAGMM_DATA_HOME to the folder holding the data files}"
+export PYTHONPATH=src DAGMM_DATA_HOME
 S=".venv/bin/python benchmarks/paper_study.py"
 D=benchmarks/results/study
 
