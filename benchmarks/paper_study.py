@@ -76,17 +76,8 @@ class CheckpointedDAGMM(DAGMM):
         generator = torch.Generator().manual_seed(seed)
         self.compiled_ = False
         if self.pretrain_epochs:  # DAGMM-p: the compression network alone first
-            TrainingLoop(
-                module=self.module_,
-                optimizer=torch.optim.Adam(
-                    self.module_.compression.parameters(), lr=self.learning_rate
-                ),
-                loss=self._pretrain_loss,
-                term_names=("reconstruction",),
-                batch_size=min(int(self.minibatch_size), data.shape[0]),
-                generator=generator,
-                divergence_hint=_DIVERGENCE_HINT,
-            ).run(data, int(self.pretrain_epochs))
+            batch_size = min(int(self.minibatch_size), data.shape[0])
+            self._pretrain(data, generator, batch_size, seed)
         loop = TrainingLoop(
             module=self.module_,
             optimizer=torch.optim.Adam(self.module_.parameters(), lr=self.learning_rate),

@@ -159,6 +159,36 @@ def test_early_stopping_stops_and_records_validation_loss(blobs_with_outliers):
 def test_pretraining_records_history(blobs_with_outliers):
     model = DAGMM(**SMALL, epoch_size=2, pretrain_epochs=3).fit(blobs_with_outliers[0])
     assert len(model.history_["pretrain_loss"]) == 3 and len(model.history_["loss"]) == 2
+    assert len(model.history_["pretrain_init_errors"]) == 1
+
+
+def test_n_init_keeps_the_best_reconstructing_compression_network(blobs_with_outliers, monkeypatch):
+    X_train = blobs_with_outliers[0]
+    model = DAGMM(**SMALL, epoch_size=1, pretrain_epochs=2, n_init=3).fit(X_train)
+    errors = model.history_["pretrain_init_errors"]
+    assert len(errors) == 3 and len(set(errors)) == 3  # three different initialisations
+    again = DAGMM(**SMALL, epoch_size=1, pretrain_epochs=2, n_init=3).fit(X_train)
+    assert again.history_["pretrain_init_errors"] == errors  # seeded restarts
+
+    # Script the errors so that the second run wins, and compare the kept weights.
+    snapshots, scripted = [], iter([3.0, 1.0, 2.0])
+
+    def scripted_error(data):
+        snapshots.append({k: v.clone() for k, v in model.module_.compression.state_dict().items()})
+        return next(scripted)
+
+    monkeypatch.setattr(model, "_reconstruction_error_of", scripted_error)
+    data = model._to_scaled_tensor(X_train.astype(np.float32))
+    out = model._pretrain(data, torch.Generator().manual_seed(0), 128, seed=0)
+    assert out["pretrain_init_errors"] == [3.0, 1.0, 2.0]
+    kept = model.module_.compression.state_dict()
+    assert all(torch.equal(kept[k], snapshots[1][k]) for k in kept)
+    assert not all(torch.equal(kept[k], snapshots[2][k]) for k in kept)
+
+
+def test_n_init_without_pretraining_is_rejected(blobs_with_outliers):
+    with pytest.raises(ValueError, match=r"n_init=2 needs pretrain_epochs > 0"):
+        DAGMM(**SMALL, n_init=2).fit(blobs_with_outliers[0])
 
 
 def test_divergence_raises_clear_error(blobs_with_outliers):

@@ -23,6 +23,7 @@ from dagmm.math import (
     weighted_moments,
 )
 from dagmm.math.losses import dagmm_objective
+from dagmm.math.reconstruction import check_reconstruction_features
 
 
 def _random_problem(n: int = 200, d: int = 3, k: int = 4, seed: int = 0):
@@ -150,6 +151,22 @@ def test_reconstruction_features_match_definitions_and_zero_rows():
         cos = x[i] @ x_hat[i] / (np.linalg.norm(x[i]) * np.linalg.norm(x_hat[i]))
         assert feats[i, 1] == pytest.approx(cos)
     assert feats[0, 1] == 0.0
+
+
+def test_reconstruction_features_selection_and_order():
+    rng = np.random.default_rng(8)
+    x, x_hat = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    pair = reconstruction_features(_t(x), _t(x_hat)).numpy()
+    chosen = reconstruction_features(_t(x), _t(x_hat), ("euclidean", "relative", "cosine")).numpy()
+    np.testing.assert_allclose(chosen[:, 0], np.linalg.norm(x - x_hat, axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(chosen[:, 1:], pair)
+    assert reconstruction_features(_t(x), _t(x_hat), ()).shape == (6, 0)
+
+
+@pytest.mark.parametrize("bad", ["relative", ("relative", "relative"), ("l1",), (1,), None])
+def test_reconstruction_features_validation_names_parameter(bad):
+    with pytest.raises(ValueError, match=r"reconstruction_features=.*expected a sequence"):
+        check_reconstruction_features(bad)
 
 
 def test_energy_gradcheck():

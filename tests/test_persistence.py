@@ -197,3 +197,15 @@ def _edit(path: Path, **changes) -> None:
 def _truncate(file: Path) -> None:
     data = file.read_bytes()
     file.write_bytes(data[: len(data) // 2])
+
+
+def test_reconstruction_features_survive_save_and_load(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 6))
+    features = ("euclidean", "relative")
+    model = DAGMM(**SMALL, epoch_size=2, reconstruction_features=features).fit(X)
+    assert model.transform(X).shape == (300, 1 + 2)
+    assert list(model.get_feature_names_out()) == ["latent0", "euclidean_distance", "relative_distance"]
+    loaded = DAGMM.load(model.save(tmp_path / "model"))
+    assert tuple(loaded.reconstruction_features) == features
+    np.testing.assert_array_equal(loaded.energy(X), model.energy(X))

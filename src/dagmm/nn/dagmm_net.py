@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from dagmm.math.reconstruction import reconstruction_features
+from dagmm.math.reconstruction import DEFAULT_RECONSTRUCTION_FEATURES, reconstruction_features
 from dagmm.nn.layers import MLP
 
 
@@ -68,8 +68,8 @@ class DAGMMNetwork(nn.Module):
     """Compression network plus estimation network.
 
     ``forward`` returns ``(x_hat, z, gamma)``: reconstruction (N, D), GMM input
-    z = [latent code, relative distance, cosine] (N, latent + 2) and memberships
-    (N, K).
+    z = [latent code, reconstruction features] (N, latent + F; by default the
+    paper's relative distance and cosine, F = 2) and memberships (N, K).
     """
 
     def __init__(
@@ -80,17 +80,19 @@ class DAGMMNetwork(nn.Module):
         est_hiddens: Sequence[int],
         est_activation: Callable[[], nn.Module],
         est_dropout: float,
+        features: Sequence[str] = DEFAULT_RECONSTRUCTION_FEATURES,
     ) -> None:
         super().__init__()
+        self.features = tuple(features)
         self.compression = CompressionNetwork(in_features, comp_hiddens, comp_activation)
         self.estimation = EstimationNetwork(
-            comp_hiddens[-1] + 2, est_hiddens, est_activation, est_dropout
+            comp_hiddens[-1] + len(self.features), est_hiddens, est_activation, est_dropout
         )
 
     def embed(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Return the reconstruction (N, D) and the GMM input z (N, latent + 2)."""
+        """Return the reconstruction (N, D) and the GMM input z (N, latent + F)."""
         code, x_hat = self.compression(x)
-        z = torch.cat([code, reconstruction_features(x, x_hat)], dim=1)  # N x (latent + 2)
+        z = torch.cat([code, reconstruction_features(x, x_hat, self.features)], dim=1)  # N x (L + F)
         return x_hat, z
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
