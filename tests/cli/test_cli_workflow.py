@@ -142,12 +142,17 @@ def test_config_file_and_command_line_precedence(data_dir, tiny_args, tmp_path):
             "1",
             "--batch-size",
             "64",
+            "--reconstruction-features",
+            "relative,euclidean",
             "-q",
         ]
     )
     assert code == 0
     detector = TabularDetector.load(tmp_path / "m")
     assert detector.model_.epoch_size == 1  # the command line wins over the file
+    assert tuple(detector.model_.reconstruction_features) == ("relative", "euclidean")
+    rows = detector.features(pd.read_csv(data_dir / "train.csv"))
+    assert detector.model_.transform(rows).shape[1] == 2 + 2  # latent 2, two features
     assert detector.threshold_policy_.kind == "fpr" and detector.threshold_policy_.value == 0.05
     assert len(detector.model_.history_["loss"]) == 1
 

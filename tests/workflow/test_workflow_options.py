@@ -44,6 +44,8 @@ def test_comma_separated_lists():
     assert options.comp_hiddens == (60, 30, 10, 1)
     assert options.id_cols == ("a", "b")
     assert options.est_hiddens == (10, 4)
+    features = resolve_options({"reconstruction_features": "euclidean, relative"})
+    assert features.model_params()["reconstruction_features"] == ("euclidean", "relative")
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path):
@@ -63,6 +65,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
         ("impute = 1", r"impute = 1 .* expected true or false"),
         ("drop_cols = [1, 2]", r"expected a list of column names"),
         ("learning_rate = -0.1", r"learning_rate=-0.1 must be positive"),
+        ('reconstruction_features = ["l1"]', r"reconstruction_features=\('l1',\) is invalid"),
     ],
 )
 def test_invalid_values_name_the_option(tmp_path, text, message):

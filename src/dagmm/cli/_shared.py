@@ -67,6 +67,12 @@ LAMBDA1 = typer.Option(
 LAMBDA2 = typer.Option(
     None, "--lambda2", help=f"Weight of the covariance penalty. (default: {_DEFAULTS.lambda2:g})"
 )
+RECONSTRUCTION_FEATURES = typer.Option(
+    None,
+    "--reconstruction-features",
+    help="Reconstruction features in the mixture input, from relative, cosine, euclidean. "
+    f"(default: {','.join(_DEFAULTS.reconstruction_features)})",
+)
 DROPOUT = typer.Option(
     None, "--dropout", help=f"Dropout of the estimation network. (default: {_DEFAULTS.dropout:g})"
 )

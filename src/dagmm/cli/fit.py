@@ -30,6 +30,7 @@ def fit(
     learning_rate: float | None = opt.LEARNING_RATE,
     lambda1: float | None = opt.LAMBDA1,
     lambda2: float | None = opt.LAMBDA2,
+    reconstruction_features: str | None = opt.RECONSTRUCTION_FEATURES,
     dropout: float | None = opt.DROPOUT,
     comp_hiddens: str | None = opt.COMP_HIDDENS,
     est_hiddens: str | None = opt.EST_HIDDENS,

@@ -49,6 +49,7 @@ def tune(
     config: Path | None = opt.CONFIG,
     epochs: int | None = _EPOCHS,
     dropout: float | None = opt.DROPOUT,
+    reconstruction_features: str | None = opt.RECONSTRUCTION_FEATURES,
     contamination: float | None = opt.CONTAMINATION,
     threshold_fpr: float | None = opt.THRESHOLD_FPR,
     threshold_f1: bool | None = _THRESHOLD_F1,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dagmm.math.reconstruction import check_reconstruction_features
 from dagmm.tabular._columns import suggest
 from dagmm.workflow.thresholds import DEFAULT_CONTAMINATION, ThresholdPolicy
 
@@ -90,7 +91,16 @@ class FitOptions:
         Most distinct values for one-hot encoding; columns with more are hashed.
     epochs, learning_rate, lambda1, lambda2, dropout
         Training settings of :class:`~dagmm.DAGMM` (``dropout`` is its
-        ``est_dropout_ratio``).
+        ``est_dropout_ratio``). The loss weights are lower than the paper's
+        (0.1 and 0.005): on standardised tables the covariance penalty with
+        the paper's weight dwarfs the reconstruction term. Measured with the
+        workflow's preprocessing and width rules (ROC-AUC, 100 epochs):
+        synthetic credit card 0.85 -> 0.93-0.95, ODDS Thyroid 0.74-0.96 ->
+        0.98, 40,000 KDDCUP rows 0.977 -> 0.976.
+    reconstruction_features : tuple of str
+        Reconstruction features in the mixture input (see
+        :class:`~dagmm.DAGMM`); the default adds the Euclidean distance to the
+        paper's pair, which raised ROC-AUC on the tables above by 0.00-0.02.
     batch_size : int or None
         Rows per minibatch; None picks it from the number of training rows
         (:func:`auto_batch_size`).
@@ -126,8 +136,9 @@ class FitOptions:
     epochs: int = 100
     batch_size: int | None = None
     learning_rate: float = 1e-3
-    lambda1: float = 0.1
-    lambda2: float = 0.005
+    lambda1: float = 0.01
+    lambda2: float = 1e-5
+    reconstruction_features: tuple[str, ...] = ("relative", "cosine", "euclidean")
     dropout: float = 0.5
     comp_hiddens: tuple[int, ...] | None = None
     est_hiddens: tuple[int, ...] = (10, 4)
@@ -171,6 +182,7 @@ class FitOptions:
             "learning_rate": self.learning_rate,
             "lambda1": self.lambda1,
             "lambda2": self.lambda2,
+            "reconstruction_features": self.reconstruction_features,
             "normalize": False,
             "device": self.device,
             "random_state": self.seed,
@@ -193,7 +205,7 @@ _FIELDS = {f.name: f for f in dataclasses.fields(FitOptions)}
 OPTION_NAMES: tuple[str, ...] = tuple(_FIELDS)
 
 _STR = ("label_col", "normal_label", "device")
-_NAMES = ("drop_cols", "id_cols", "categorical_cols")
+_NAMES = ("drop_cols", "id_cols", "categorical_cols", "reconstruction_features")
 _WIDTHS = ("comp_hiddens", "est_hiddens")
 _BOOL = ("impute", "threshold_f1")
 _INT = {"max_categories": 1, "epochs": 1, "batch_size": 1}  # name -> minimum
@@ -267,6 +279,7 @@ def _convert(name: str, value: Any, source: str) -> Any:
 
 
 def _check_ranges(options: FitOptions) -> None:
+    check_reconstruction_features(options.reconstruction_features)
     if options.learning_rate <= 0:
         raise ValueError(f"learning_rate={options.learning_rate!r} must be positive, e.g. 1e-3")
     for name in ("lambda1", "lambda2"):

@@ -67,7 +67,7 @@ class SearchSpace:
 
     learning_rate: tuple[float, float] = (1e-4, 1e-2)
     lambda1: tuple[float, float] = (1e-3, 1.0)
-    lambda2: tuple[float, float] = (1e-4, 1e-1)
+    lambda2: tuple[float, float] = (1e-6, 1e-2)
     width: tuple[int, int] = (8, 64)
     latent: tuple[int, int] = (1, 8)
     components: tuple[int, int] = (2, 8)
