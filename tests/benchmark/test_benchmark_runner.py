@@ -244,6 +244,13 @@ def test_summary_reports_mean_std_and_the_papers_figures():
     assert "| dagmm | 2 | 0.1 |" in times and "| iforest | 1 | 0.0 |" in times
 
 
+def test_summary_lists_models_in_registry_order_whatever_the_record_order():
+    # A resumed run may append DAGMM after the baselines; the tables still start with it.
+    records = [fake_record("kddcup", name, 0, 0.5) for name in ("pae-gmm", "iforest", "dagmm")]
+    rows = [line.split(" |")[0] for line in summarize(records).splitlines() if line[:3] in {"| d", "| i", "| p"}]
+    assert rows[:3] == ["| dagmm", "| iforest", "| pae-gmm"]
+
+
 def test_summary_flags_quick_runs_and_handles_no_records():
     assert "Quick run" in summarize([fake_record("thyroid", "gmm", 0, 0.3, quick=True)])
     assert "No results yet." in summarize([])

@@ -62,6 +62,7 @@ def test_quick_study_through_the_cli(empty_data_home, tmp_path, capsys):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     result = json.loads((out / "results.json").read_text())
     assert result["quick"] and result["data_source"] == "sklearn-digits-8x8"
+    assert result["vae"]["preset"] == "mnist-small"
     scores = result["vae"]["scores"]
     assert list(scores) == ["mahalanobis", "prior", "reconstruction", "elbo"]
     assert 0.0 <= scores["mahalanobis"]["roc_auc"] <= 1.0
@@ -77,3 +78,20 @@ def test_quick_study_through_the_cli(empty_data_home, tmp_path, capsys):
 
 def test_unknown_experiment_is_a_usage_error(capsys):
     assert main(["experiment", "mnist-vea"]) != 0
+
+
+def test_unknown_preset_names_the_choices(empty_data_home, tmp_path, capsys):
+    code = main(
+        ["experiment", "mnist-vae", "--quick", "--data-home", str(empty_data_home),
+         "--out", str(tmp_path / "s"), "--preset", "mnsit"]
+    )  # fmt: skip
+    assert code == 2
+    assert "preset='mnsit' is unknown" in capsys.readouterr().err
+
+
+def test_presets_differ_only_in_the_latent_size():
+    from dagmm.estimators.vae import VAE_PRESETS
+
+    study, small = dict(VAE_PRESETS["mnist"]), dict(VAE_PRESETS["mnist-small"])
+    assert (study.pop("latent_dim"), small.pop("latent_dim")) == (100, 150)
+    assert study == small

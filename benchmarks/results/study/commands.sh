@@ -99,3 +99,41 @@ $S kddcup-rev --seeds 0 --checkpoints 5 lambda1=0.0 lambda2=0.0 $L --tag diag-ae
 $S kddcup-rev --seeds 0 --checkpoints 30 scaler=standard lambda2=1e-4 $L --tag diag-preset
 $S kddcup --seeds 3 --checkpoints 10 $L --tag diag-paper
 $S kddcup --seeds 6 --checkpoints 1,2,3,4 pretrain_epochs=3 reconstruction=mean $L --tag diag-preset
+
+# --- Second round, KDDCUP: initialisation, restarts, K, learning rate (study.md 2b) ---
+L="--log $D/kddcup-restarts.jsonl --threads 1"
+P="pretrain_epochs=3 reconstruction=\"mean\""
+for rs in 100 101 102; do $S kddcup $P random_state=$rs --seeds 6 --checkpoints 2 $L --tag rs$rs; done
+$S kddcup $P random_state=6 --seeds 0,1 --checkpoints 2 $L --tag rs6
+C="--seeds 0,1,2,3,4,5,6,7,8,9 --checkpoints 1,2,3,4"
+$S kddcup $P $C $L --tag base
+$S kddcup $P "est_hiddens=(10,2)" $C $L --tag k2
+$S kddcup $P "est_hiddens=(10,8)" $C $L --tag k8
+$S kddcup $P minibatch_size=4096 $C $L --tag bs4096
+$S kddcup pretrain_epochs=10 reconstruction='"mean"' $C $L --tag pre10
+$S kddcup $P lambda1=0.01 $C $L --tag l1_001
+$S kddcup $P n_init=3 --seeds 0,1,2,3,4,5,6,7,8,9 --checkpoints 2,3 $L --tag n3
+$S kddcup $P n_init=3 "est_hiddens=(10,8)" --seeds 0,1,2,3,4,5,6,7,8,9 --checkpoints 2,3 $L --tag n3k8
+$S kddcup $P n_init=3 "est_hiddens=(10,8)" --seeds 7,8,9 --checkpoints 2,3,4 $L --tag n3k8b
+$S kddcup $P n_init=3 "est_hiddens=(10,8)" learning_rate=5e-5 --seeds 0,1,2,3,4,5,6,7,8,9 --checkpoints 3,4,6 $L --tag n3k8lr5
+S10="--seeds 10,11,12,13,14,15,16,17,18,19"
+$S kddcup $P n_init=3 "est_hiddens=(10,8)" $S10 --checkpoints 2,3,4 $L --tag n3k8
+$S kddcup $P n_init=3 $S10 --checkpoints 1,2 $L --tag n3
+$S kddcup $P n_init=3 "est_hiddens=(10,8)" --seeds 11 --checkpoints 3 --diagnose $L --tag diag
+# kddcup-inits.jsonl: splits 0-1, model seeds 0-9, the previous preset, pretraining losses per epoch
+# (a short script over dagmm.benchmark.protocol; the same errors are now in history_["pretrain_init_errors"]).
+
+# --- Second round, Thyroid (study.md 2c) ---
+L="--log $D/thyroid-2.jsonl --threads 1"
+T="normalize=\"minmax\" learning_rate=1e-3 lambda1=1e-3 lambda2=5e-6"
+C="--seeds 0,1,2,3,4,5 --checkpoints 500,1000,1500"
+$S thyroid $T $C $L --tag none
+$S thyroid $T "reconstruction_features=('relative','cosine','euclidean')" $C $L --tag dist
+$S thyroid $T "comp_hiddens=(12,4,2)" $C $L --tag lat2
+$S thyroid $T "comp_hiddens=(12,4,3)" $C $L --tag lat3
+$S thyroid $T "comp_hiddens=(12,4)" $C $L --tag lat4
+$S thyroid $T "est_hiddens=(10,4)" $C $L --tag k4
+$S thyroid $T pretrain_epochs=300 n_init=3 $C $L --tag pre300n3
+$S thyroid normalize=False "comp_hiddens=(8,2)" "est_hiddens=(10,4)" minibatch_size=128 learning_rate=1e-3 \
+    lambda1=0.01 lambda2=1e-5 "reconstruction_features=('relative','cosine','euclidean')" \
+    --seeds 0,1,2,3,4,5 --checkpoints 50,100,200,400 $L --tag wf

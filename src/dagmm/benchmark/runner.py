@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from dagmm._version import __version__
 from dagmm.benchmark._util import atomic_write, atomic_write_text
-from dagmm.benchmark.models import check_model_name, make_model
+from dagmm.benchmark.models import MODELS, check_model_name, make_model
 from dagmm.benchmark.protocol import (
     DataHome,
     apply_scaler,
@@ -442,11 +442,17 @@ def run_benchmark(
 
 
 def _grouped(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """``{dataset: {model: [records]}}`` in order of first appearance."""
+    """``{dataset: {model: [records]}}``: data sets in order of first appearance,
+    models in the order of :data:`~dagmm.benchmark.models.MODELS` (DAGMM first,
+    however a resumed run interleaved them), unknown names last."""
     groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for record in records:
         groups.setdefault(record["dataset"], {}).setdefault(record["model"], []).append(record)
-    return groups
+    order = {name: rank for rank, name in enumerate(MODELS)}
+    return {
+        dataset: dict(sorted(by_model.items(), key=lambda item: order.get(item[0], len(order))))
+        for dataset, by_model in groups.items()
+    }
 
 
 def _mean_std(values: list[float]) -> str:

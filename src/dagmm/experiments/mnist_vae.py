@@ -117,14 +117,25 @@ def load_zero_six_split(data_home: str | Path | None = None, random_state: int =
     return DigitSplit(zeros[order[:half]], X_test, y_test, source)
 
 
-def _vae_for(split: DigitSplit, quick: bool, random_state: int, verbose: int) -> VAEDetector:
+#: The VAE preset the study uses unless told otherwise: the published settings
+#: with a wider latent code, measured best on the 490 test-set zeros (see
+#: :data:`~dagmm.estimators.vae.VAE_PRESETS`); ``preset="mnist"`` runs the
+#: published settings exactly.
+DEFAULT_PRESET = "mnist-small"
+
+
+def _vae_for(
+    split: DigitSplit, preset: str, quick: bool, random_state: int, verbose: int
+) -> VAEDetector:
+    if preset not in VAE_PRESETS:
+        raise ValueError(f"preset={preset!r} is unknown: expected one of {sorted(VAE_PRESETS)}")
     overrides: dict[str, Any] = {"random_state": random_state, "verbose": verbose}
-    if split.X_train.shape[1] < VAE_PRESETS["mnist"]["latent_dim"]:
+    if split.X_train.shape[1] < VAE_PRESETS[preset]["latent_dim"]:
         # The 8 x 8 digits have 64 pixels: the width rule of the defaults fits them.
         overrides.update(encoder_hiddens=None, decoder_hiddens=None, latent_dim=None)
     if quick:
         overrides["epoch_size"] = QUICK_EPOCHS
-    return VAEDetector.from_preset("mnist", **overrides)
+    return VAEDetector.from_preset(preset, **overrides)
 
 
 def _threshold_curve(y_true: np.ndarray, distance: np.ndarray) -> dict[str, np.ndarray]:
@@ -286,7 +297,7 @@ def _report(result: dict[str, Any]) -> str:
         f"distance {default['threshold']:.3f}) gives precision {default['precision']:.4f}, "
         f"recall {default['recall']:.4f}, F {default['f1']:.4f}.",
         f"Training: VAE {vae['train_seconds']:.1f} s, DAGMM {dagmm['train_seconds']:.1f} s; "
-        f"Ledoit-Wolf shrinkage {vae['shrinkage']:.4f}.",
+        f"Ledoit-Wolf shrinkage {vae['shrinkage']:.4f}; VAE preset `{vae['preset']}`.",
         "",
         "Files: " + ", ".join(f"`{name}`" for name in result["files"]),
         "",
@@ -298,6 +309,7 @@ def run_mnist_vae(
     data_home: str | Path | None = None,
     out_dir: str | Path = "mnist-vae-study",
     *,
+    preset: str = DEFAULT_PRESET,
     quick: bool = False,
     random_state: int = 0,
     verbose: int = 0,
@@ -312,6 +324,12 @@ def run_mnist_vae(
         scikit-learn digits are used.
     out_dir : path-like
         Output folder, created when missing; files in it are replaced.
+    preset : str, default="mnist-small"
+        The :data:`~dagmm.estimators.vae.VAE_PRESETS` entry of the VAE:
+        "mnist" is the published study's settings (latent size 100),
+        "mnist-small" the same with latent size 150, which did better on the
+        490 training zeros of the MNIST test set. On the 8 x 8 digits the
+        widths follow the default rule whatever the preset.
     quick : bool, default=False
         Train both models for :data:`QUICK_EPOCHS` epochs only (for CI).
     random_state : int, default=0
@@ -336,7 +354,7 @@ def run_mnist_vae(
     split = load_zero_six_split(data_home, random_state)
     say(f"data: {split.source}, {len(split.X_train)} training zeros, {len(split.X_test)} test rows")
 
-    model = _vae_for(split, quick, random_state, verbose)
+    model = _vae_for(split, preset, quick, random_state, verbose)
     fit_started = time.perf_counter()
     model.fit(split.X_train)
     vae_seconds = time.perf_counter() - fit_started
@@ -392,6 +410,7 @@ def run_mnist_vae(
         "n_test": int(len(split.X_test)),
         "n_outliers": int(split.y_test.sum()),
         "vae": {
+            "preset": preset,
             "params": model._params_to_json(),
             "latent_dim": int(model.latent_dim_),
             "likelihood": model.likelihood_,
