@@ -120,6 +120,9 @@ S10="--seeds 10,11,12,13,14,15,16,17,18,19"
 $S kddcup $P n_init=3 "est_hiddens=(10,8)" $S10 --checkpoints 2,3,4 $L --tag n3k8
 $S kddcup $P n_init=3 $S10 --checkpoints 1,2 $L --tag n3
 $S kddcup $P n_init=3 "est_hiddens=(10,8)" --seeds 11 --checkpoints 3 --diagnose $L --tag diag
+S20="--seeds 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19"
+$S kddcup $P n_init=3 lambda2=1e-3 $S20 --checkpoints 1,2,3 $L --tag n3l2e-3
+$S kddcup $P n_init=3 lambda1=0.2 $S20 --checkpoints 1,2,3 $L --tag n3l1-0.2  # stopped after 8 seeds
 # kddcup-inits.jsonl: splits 0-1, model seeds 0-9, the previous preset, pretraining losses per epoch
 # (a short script over dagmm.benchmark.protocol; the same errors are now in history_["pretrain_init_errors"]).
 
