@@ -137,6 +137,10 @@ $S thyroid $T "comp_hiddens=(12,4,3)" $C $L --tag lat3
 $S thyroid $T "comp_hiddens=(12,4)" $C $L --tag lat4
 $S thyroid $T "est_hiddens=(10,4)" $C $L --tag k4
 $S thyroid $T pretrain_epochs=300 n_init=3 $C $L --tag pre300n3
+C="--seeds 0,1,2,3,4,5 --checkpoints 1000,1500"
+$S thyroid $T "reconstruction_features=('euclidean','cosine')" $C $L --tag euc-cos
+$S thyroid $T "reconstruction_features=('relative',)" $C $L --tag rel-only
+$S thyroid $T "reconstruction_features=('relative','euclidean')" $C $L --tag rel-euc
 $S thyroid normalize=False "comp_hiddens=(8,2)" "est_hiddens=(10,4)" minibatch_size=128 learning_rate=1e-3 \
     lambda1=0.01 lambda2=1e-5 "reconstruction_features=('relative','cosine','euclidean')" \
     --seeds 0,1,2,3,4,5 --checkpoints 50,100,200,400 $L --tag wf
