@@ -53,9 +53,9 @@ def test_tuned_presets_follow_the_study():
     # See the module docstring and benchmarks/results/study.md for the measurements.
     kddcup = get_preset("kddcup")
     assert (kddcup["reconstruction"], kddcup["pretrain_epochs"], kddcup["epoch_size"]) == (
-        "mean", 3, 2,
+        "mean", 3, 3,
     )  # fmt: skip
-    assert (kddcup["n_init"], kddcup["learning_rate"], n_components(kddcup)) == (3, 1e-4, 4)
+    assert (kddcup["n_init"], kddcup["minibatch_size"], kddcup["learning_rate"]) == (3, 2048, 1e-4)
     rev = get_preset("kddcup-rev")
     assert (rev["normalize"], rev["lambda2"], rev["epoch_size"]) == ("standard", 1e-4, 30)
     thyroid = get_preset("thyroid")

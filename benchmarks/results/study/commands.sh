@@ -144,3 +144,8 @@ $S thyroid $T "reconstruction_features=('relative','euclidean')" $C $L --tag rel
 $S thyroid normalize=False "comp_hiddens=(8,2)" "est_hiddens=(10,4)" minibatch_size=128 learning_rate=1e-3 \
     lambda1=0.01 lambda2=1e-5 "reconstruction_features=('relative','cosine','euclidean')" \
     --seeds 0,1,2,3,4,5 --checkpoints 50,100,200,400 $L --tag wf
+
+# --- Third round, KDDCUP: fewer, larger steps (study.md 2b; the preset) ---
+L="--log $D/kddcup-restarts.jsonl --threads 1"
+$S kddcup $P n_init=3 learning_rate=5e-5 $S20 --checkpoints 2,3,4 $L --tag n3lr5
+$S kddcup $P n_init=3 minibatch_size=2048 $S20 --checkpoints 2,3,4 $L --tag n3bs2048

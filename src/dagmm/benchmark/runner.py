@@ -448,11 +448,13 @@ def _grouped(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, list[dict
     groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for record in records:
         groups.setdefault(record["dataset"], {}).setdefault(record["model"], []).append(record)
+    return {dataset: _in_model_order(by_model) for dataset, by_model in groups.items()}
+
+
+def _in_model_order(by_model: dict[str, Any]) -> dict[str, Any]:
+    """``by_model`` with its keys in the order of ``MODELS``, unknown names last."""
     order = {name: rank for rank, name in enumerate(MODELS)}
-    return {
-        dataset: dict(sorted(by_model.items(), key=lambda item: order.get(item[0], len(order))))
-        for dataset, by_model in groups.items()
-    }
+    return dict(sorted(by_model.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _mean_std(values: list[float]) -> str:
@@ -528,7 +530,7 @@ def _time_table(records: Sequence[dict[str, Any]]) -> list[str]:
         "| model | runs | minutes |",
         "| --- | --- | --- |",
     ]
-    for model, values in totals.items():
+    for model, values in _in_model_order(totals).items():
         lines.append(f"| {model} | {len(values)} | {sum(values) / 60:.1f} |")
     return lines
 
