@@ -141,6 +141,9 @@ C="--seeds 0,1,2,3,4,5 --checkpoints 1000,1500"
 $S thyroid $T "reconstruction_features=('euclidean','cosine')" $C $L --tag euc-cos
 $S thyroid $T "reconstruction_features=('relative',)" $C $L --tag rel-only
 $S thyroid $T "reconstruction_features=('relative','euclidean')" $C $L --tag rel-euc
+C="--seeds 0,1,2,3,4,5,6,7,8,9 --checkpoints 1000,1500,2000,3000"
+$S thyroid normalize='"minmax"' learning_rate=5e-4 lambda1=1e-3 lambda2=5e-6 $C $L --tag lr5e-4
+$S thyroid $T minibatch_size=4096 $C $L --tag fullbatch
 $S thyroid normalize=False "comp_hiddens=(8,2)" "est_hiddens=(10,4)" minibatch_size=128 learning_rate=1e-3 \
     lambda1=0.01 lambda2=1e-5 "reconstruction_features=('relative','cosine','euclidean')" \
     --seeds 0,1,2,3,4,5 --checkpoints 50,100,200,400 $L --tag wf
