@@ -66,6 +66,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
         ("drop_cols = [1, 2]", r"expected a list of column names"),
         ("learning_rate = -0.1", r"learning_rate=-0.1 must be positive"),
         ('reconstruction_features = ["l1"]', r"reconstruction_features=\('l1',\) is invalid"),
+        ("reconstruction_features = [1]", r"reconstruction_features = \[1\] .* a list of feature names"),
     ],
 )
 def test_invalid_values_name_the_option(tmp_path, text, message):

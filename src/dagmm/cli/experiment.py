@@ -19,10 +19,11 @@ DATA_HOME = typer.Option(
 )
 OUT = typer.Option(Path("mnist-vae-study"), "--out", help="Output folder.")
 PRESET = typer.Option(
-    "mnist-small",
+    None,
     "--preset",
     help="VAE settings: mnist (the published study, latent size 100) or mnist-small "
-    "(latent size 150, better on the 490 training zeros of the MNIST test set).",
+    "(latent size 150, better on the 490 training zeros of the MNIST test set). "
+    "(default: mnist-small)",
 )
 QUICK = typer.Option(False, "--quick", help="A few epochs only (a smoke run for CI).")
 SEED = typer.Option(0, "--seed", help="Seed of the split and the models.")
@@ -35,7 +36,7 @@ def mnist_vae(
     out: Path = OUT,
     quick: bool = QUICK,
     seed: int = SEED,
-    preset: str = PRESET,
+    preset: str | None = PRESET,
     progress: bool = PROGRESS,
 ) -> None:
     """VAE outlier detection, MNIST digit 0 normal versus 6 outliers, with DAGMM beside it."""
@@ -44,7 +45,7 @@ def mnist_vae(
     result = run_mnist_vae(
         data_home,
         out,
-        preset=preset,
+        **({"preset": preset} if preset else {}),
         quick=quick,
         random_state=seed,
         verbose=int(progress),

@@ -400,7 +400,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         own generator. Returns the kept run's per-epoch losses and every
         run's final reconstruction error of the training rows.
         """
-        best_error, best_state, best_losses, errors = float("inf"), None, [], []
+        best_error, best_network, best_losses, errors = float("inf"), None, [], []
         for run in range(int(self.n_init)):
             if run:
                 torch.manual_seed(seed + run)
@@ -429,9 +429,9 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
             if error < best_error:
                 best_error, best_losses = error, losses
                 if self.n_init > 1:
-                    best_state = copy.deepcopy(self.module_.compression)
-        if best_state is not None:
-            self.module_.compression = best_state
+                    best_network = copy.deepcopy(self.module_.compression)
+        if best_network is not None:
+            self.module_.compression = best_network
         self.module_.train()
         return {"pretrain_loss": best_losses, "pretrain_init_errors": errors}
 

@@ -243,7 +243,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
         items = [item for item in items if item != ""]
         if name in _NAMES:
             if not all(isinstance(item, str) for item in items):
-                raise _option_error(name, value, "a list of column names", source)
+                what = "feature names" if name == "reconstruction_features" else "column names"
+                raise _option_error(name, value, f"a list of {what}", source)
             return tuple(items)
         widths = []
         for item in items:
