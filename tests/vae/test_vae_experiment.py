@@ -87,6 +87,7 @@ def test_unknown_preset_names_the_choices(empty_data_home, tmp_path, capsys):
     )  # fmt: skip
     assert code == 2
     assert "preset='mnsit' is unknown" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()  # nothing written for a bad command
 
 
 def test_presets_differ_only_in_the_latent_size():
@@ -95,3 +96,13 @@ def test_presets_differ_only_in_the_latent_size():
     study, small = dict(VAE_PRESETS["mnist"]), dict(VAE_PRESETS["mnist-small"])
     assert (study.pop("latent_dim"), small.pop("latent_dim")) == (100, 150)
     assert study == small
+
+
+def test_missing_data_home_folder_is_an_error_not_a_fallback(tmp_path, capsys):
+    code = main(
+        ["experiment", "mnist-vae", "--quick", "--data-home", str(tmp_path / "nope"),
+         "--out", str(tmp_path / "s")]
+    )  # fmt: skip
+    assert code == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

@@ -81,6 +81,9 @@ def _load_digits(data_home: str | Path | None) -> tuple[np.ndarray, np.ndarray, 
     """(pixels in [0, 1], digit labels, source name): MNIST test files or the 8 x 8 digits."""
     from dagmm.datasets import load_mnist
 
+    if data_home is not None and not Path(data_home).is_dir():
+        # A folder named explicitly but absent is a typo, not a reason to fall back silently.
+        raise ValueError(f"data_home='{data_home}' is not a folder: expected the folder of the MNIST files")
     try:
         X, y = load_mnist(data_home, download=False, subset="test", return_X_y=True)
         return X, y, "mnist-test"
@@ -127,8 +130,6 @@ DEFAULT_PRESET = "mnist-small"
 def _vae_for(
     split: DigitSplit, preset: str, quick: bool, random_state: int, verbose: int
 ) -> VAEDetector:
-    if preset not in VAE_PRESETS:
-        raise ValueError(f"preset={preset!r} is unknown: expected one of {sorted(VAE_PRESETS)}")
     overrides: dict[str, Any] = {"random_state": random_state, "verbose": verbose}
     if split.X_train.shape[1] < VAE_PRESETS[preset]["latent_dim"]:
         # The 8 x 8 digits have 64 pixels: the width rule of the defaults fits them.
@@ -349,9 +350,11 @@ def run_mnist_vae(
     """
     say = say or (lambda _: None)
     started = time.perf_counter()
+    if preset not in VAE_PRESETS:
+        raise ValueError(f"preset={preset!r} is unknown: expected one of {sorted(VAE_PRESETS)}")
+    split = load_zero_six_split(data_home, random_state)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    split = load_zero_six_split(data_home, random_state)
     say(f"data: {split.source}, {len(split.X_train)} training zeros, {len(split.X_test)} test rows")
 
     model = _vae_for(split, preset, quick, random_state, verbose)
