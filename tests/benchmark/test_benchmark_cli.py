@@ -8,7 +8,7 @@ import scipy.io
 
 from dagmm.benchmark import protocol, read_results
 from dagmm.cli import main
-from dagmm.cli.benchmark import split_names
+from dagmm.cli.benchmark import split_fractions, split_names
 from dagmm.exceptions import DatasetNotFoundError
 
 RECORD_KEYS = {
@@ -93,6 +93,44 @@ def test_bad_names_print_one_line(tmp_path, option, value, message, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(message)
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_contamination_levels_run_into_one_results_file(tmp_path, toy_dataset, capsys):
+    code = paper(
+        "--datasets", "toy", "--models", "iforest", "--seeds", "2",
+        "--contamination", "0, 0.05", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr()
+    records = read_results(tmp_path)
+    assert sorted((r["contamination"], r["seed"]) for r in records) == [
+        (0.0, 0), (0.0, 1), (0.05, 0), (0.05, 1),
+    ]  # fmt: skip
+    assert all(r["n_train_anomalies"] > 0 for r in records if r["contamination"])
+    assert "## toy, 5% anomalies in training" in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0.1", r"error: contamination must be in [0, 0.05]"),
+        (
+            "0.01,1%",
+            "error: --contamination takes comma-separated fractions such as 0.01,0.05; "
+            "got '1%' in '0.01,1%'.",
+        ),
+    ],
+)
+def test_bad_contamination_prints_one_line(tmp_path, toy_dataset, value, message, capsys):
+    code = paper("--datasets", "toy", "--models", "iforest", "--contamination", value,
+                 "--out", str(tmp_path))  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message)
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_split_fractions_reads_a_list():
+    assert split_fractions(" 0.01,0.05,", "--contamination") == [0.01, 0.05]
 
 
 def test_split_names_strips_blanks():

@@ -155,6 +155,69 @@ def test_resume_refuses_to_mix_settings(tmp_path, toy_dataset, spies):
         run(tmp_path, models=["spy-a"], seeds=1)
 
 
+def test_contamination_levels_are_separate_experiments_in_one_file(tmp_path, toy_dataset, spies):
+    result = run(tmp_path, models=["spy-a"], seeds=2, contamination=[0.05, 0.0, 0.02])
+    records = result.records
+    assert [(r["contamination"], r["seed"]) for r in records] == [
+        (level, seed) for level in (0.05, 0.0, 0.02) for seed in (0, 1)
+    ]
+    for record in records:
+        share = record["n_train_anomalies"] / record["n_train"]
+        assert share == pytest.approx(record["contamination"], abs=0.01)
+    # The same seed keeps its test half; the dirty training rows hold the clean ones.
+    by_key = {(r["contamination"], r["seed"]): r for r in records}
+    assert by_key[(0.0, 1)]["n_test"] == by_key[(0.05, 1)]["n_test"]
+    clean, dirty = spies[2][2], spies[0][2]  # seed 0 at 0.0 and at 0.05
+    assert len(dirty) > len(clean)
+    # Sections: clean first, then the levels ascending, whatever the order asked for.
+    titles = [
+        line for line in result.summary_path.read_text().splitlines() if line.startswith("## ")
+    ]
+    assert titles[:3] == [
+        "## toy (anomaly ratio 0.1)",
+        "## toy, 2% anomalies in training (anomaly ratio 0.1)",
+        "## toy, 5% anomalies in training (anomaly ratio 0.1)",
+    ]
+    assert "training contamination: 0.0, 0.02, 0.05." in result.summary_path.read_text()
+    # Resuming with one of the levels runs nothing new; a new level runs.
+    assert run(tmp_path, models=["spy-a"], seeds=2, contamination=0.02).n_new_runs == 0
+    assert run(tmp_path, models=["spy-a"], seeds=2, contamination=[0.01]).n_new_runs == 2
+
+
+def test_a_level_the_data_cannot_fill_is_skipped_with_one_line(
+    tmp_path, toy_factory, monkeypatch, spies, capsys
+):
+    X, y = toy_factory(n_normal=400, n_anomalies=4)  # 2 anomalies in a training half
+    monkeypatch.setitem(
+        protocol.DATASETS,
+        "few",
+        protocol.DatasetSpec("few", lambda home, download: (X, y), 0.01, "standard", "thyroid"),
+    )
+    result = run(tmp_path, datasets=["few"], models=["spy-a"], seeds=2, contamination=[0.0, 0.05])
+    lines = [line for line in capsys.readouterr().out.splitlines() if "skipping" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("skipping dataset 'few' at contamination 0.05: contamination=0.05")
+    assert [(r["contamination"], r["seed"]) for r in result.records] == [(0.0, 0), (0.0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("contamination", "message"),
+    [
+        (0.1, r"contamination must be in \[0, 0.05\].*got 0.1"),
+        ([0.01, -0.01], r"contamination must be in \[0, 0.05\].*got -0.01"),
+        ([0.01, 0.01], "contamination must name distinct levels"),
+        ([], "contamination must name distinct levels"),
+        (["0.01"], "contamination must hold numbers; got '0.01'"),
+    ],
+)
+def test_bad_contamination_is_reported_before_any_run(
+    tmp_path, toy_dataset, contamination, message
+):
+    with pytest.raises(ValueError, match=message):
+        run(tmp_path, contamination=contamination)
+    assert not (tmp_path / "results.jsonl").exists()
+
+
 def test_missing_dataset_is_skipped_with_one_line(
     tmp_path, toy_dataset, spies, monkeypatch, capsys
 ):
@@ -247,8 +310,25 @@ def test_summary_reports_mean_std_and_the_papers_figures():
 def test_summary_lists_models_in_registry_order_whatever_the_record_order():
     # A resumed run may append DAGMM after the baselines; the tables still start with it.
     records = [fake_record("kddcup", name, 0, 0.5) for name in ("pae-gmm", "iforest", "dagmm")]
-    rows = [line.split(" |")[0] for line in summarize(records).splitlines() if line[:3] in {"| d", "| i", "| p"}]
+    rows = [
+        line.split(" |")[0]
+        for line in summarize(records).splitlines()
+        if line[:3] in {"| d", "| i", "| p"}
+    ]
     assert rows[:3] == rows[3:6] == ["| dagmm", "| iforest", "| pae-gmm"]  # tables, then times
+
+
+def test_summary_gives_the_papers_table_2_figures_to_clean_training_only():
+    records = [
+        fake_record("kddcup", "dagmm", 0, 0.9),
+        fake_record("kddcup", "dagmm", 0, 0.8, contamination=0.03),
+    ]
+    summary = summarize(records)
+    clean, dirty = summary.split("## kddcup, 3% anomalies in training (anomaly ratio 0.2)")
+    assert "| 0.9297 | 0.9442 | 0.9369 |" in clean
+    assert next(line for line in dirty.splitlines() if line.startswith("| dagmm |")).endswith(
+        "| 0.8000 | 0.8000 | 0.8000 | 0.9000 | 0.8000 | 2.0 | — | — | — |"
+    )
 
 
 def test_summary_flags_quick_runs_and_handles_no_records():

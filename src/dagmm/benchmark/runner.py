@@ -18,7 +18,8 @@ Files in ``out_dir``
     ``error`` (null, or why the run failed; its metrics are then null),
     ``config`` (the model's settings) and ``version`` (of dagmm).
 ``summary.md``
-    Mean ± standard deviation per data set and model next to the paper's figures.
+    Mean ± standard deviation per data set (and training contamination) and
+    model next to the paper's figures.
 ``f1.png``, ``auroc.png``
     Distributions over seeds per model and data set (needs matplotlib).
 """
@@ -41,6 +42,7 @@ from dagmm._version import __version__
 from dagmm.benchmark._util import atomic_write, atomic_write_text
 from dagmm.benchmark.models import MODELS, check_model_name, make_model
 from dagmm.benchmark.protocol import (
+    MAX_CONTAMINATION,
     DataHome,
     apply_scaler,
     fit_scaler,
@@ -66,6 +68,7 @@ RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.md"
 METRICS = ("precision", "recall", "f1", "auroc", "auprc")
 PLOTTED_METRICS = {"f1": "F1", "auroc": "AUROC"}
+_PLOT_COLUMNS = 4  # panels per row of a plot
 
 #: Models run on every seed; the others (baselines) on the first ``baseline_seeds``.
 FULL_SEED_MODELS = frozenset({"dagmm"})
@@ -262,6 +265,24 @@ def _seed_list(seeds: int | Sequence[int]) -> list[int]:
     return values
 
 
+def _contamination_levels(contamination: float | Sequence[float]) -> list[float]:
+    """The training contamination levels to run, checked before any run starts."""
+    raw = [contamination] if isinstance(contamination, int | float) else list(contamination)
+    levels = []
+    for value in raw:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+            raise ValueError(f"contamination must hold numbers; got {value!r}.")
+        if not 0.0 <= float(value) <= MAX_CONTAMINATION:
+            raise ValueError(
+                f"contamination must be in [0, {MAX_CONTAMINATION}] (the paper's contaminated "
+                f"training experiment uses 0.01 to 0.05); got {value!r}."
+            )
+        levels.append(float(value))
+    if not levels or len(set(levels)) != len(levels):
+        raise ValueError(f"contamination must name distinct levels; got {contamination!r}.")
+    return levels
+
+
 def _available_models(models: list[str], dataset: str, seed: int, quick: bool) -> list[str]:
     """Models whose factory works; an unavailable one is reported once and left out."""
     available = []
@@ -285,7 +306,7 @@ def run_benchmark(
     progress: bool = True,
     *,
     baseline_seeds: int | None = None,
-    contamination: float = 0.0,
+    contamination: float | Sequence[float] = 0.0,
     download: bool = False,
 ) -> BenchmarkResult:
     """Run every model on every data set and seed with the paper's protocol.
@@ -313,8 +334,11 @@ def run_benchmark(
     baseline_seeds : int, optional
         Models other than :data:`FULL_SEED_MODELS` run on the first
         ``baseline_seeds`` seeds only; default ``min(len(seeds), 5)``.
-    contamination : float in [0, 0.05], default=0.0
-        Fraction of anomalies in the training rows (the paper's Sec. 4.5).
+    contamination : float in [0, 0.05] or sequence of them, default=0.0
+        Fraction of anomalies left in the training rows (the paper's Sec. 4.5
+        and Table 3). Each level is a separate experiment with its own
+        splits (the same seed keeps the same test half); the summary has one
+        table per data set and level, and one results file holds them all.
     download : bool, default=False
         Let the loaders download missing data sets.
 
@@ -335,6 +359,7 @@ def run_benchmark(
     for name in model_names:
         check_model_name(name)
     seed_values = _seed_list(seeds)
+    levels = _contamination_levels(contamination)
     n_baseline = (
         min(len(seed_values), DEFAULT_BASELINE_SEEDS) if baseline_seeds is None else baseline_seeds
     )
@@ -345,8 +370,11 @@ def run_benchmark(
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / RESULTS_FILE
     records = _open_results_for_append(results_path)
-    _check_same_settings(records, {"quick": quick, "contamination": contamination})
-    done = {(r.get("dataset"), r.get("model"), r.get("seed")) for r in records}
+    _check_same_settings(records, {"quick": quick})
+    done = {
+        (r.get("dataset"), r.get("contamination", 0.0), r.get("model"), r.get("seed"))
+        for r in records
+    }
 
     available = _available_models(model_names, dataset_names[0], seed_values[0], quick)
     skipped_models = tuple(name for name in model_names if name not in available)
@@ -356,10 +384,11 @@ def run_benchmark(
 
     pending = {
         dataset: [
-            (seed, model)
+            (level, seed, model)
+            for level in levels
             for seed in seed_values
             for model in available
-            if seed in seeds_of(model) and (dataset, model, seed) not in done
+            if seed in seeds_of(model) and (dataset, level, model, seed) not in done
         ]
         for dataset in dataset_names
     }
@@ -386,16 +415,30 @@ def run_benchmark(
                 bar.refresh()
                 continue
             spec = specs[dataset]
-            prepared_seed: int | None = None
-            for seed, model in runs:
-                if seed != prepared_seed:  # runs are grouped by seed: one split per seed
-                    split = paper_split(X, y, seed, contamination=contamination)
+            prepared: tuple[float, int] | None = None
+            impossible: set[float] = set()  # levels needing more anomalies than the data has
+            for level, seed, model in runs:
+                if level in impossible:
+                    bar.total -= 1
+                    continue
+                if (level, seed) != prepared:  # runs are grouped: one split per level and seed
+                    try:
+                        split = paper_split(X, y, seed, contamination=level)
+                    except ValueError as error:
+                        _say(f"skipping dataset {dataset!r} at contamination {level:g}: {error}")
+                        impossible.add(level)
+                        bar.total -= 1
+                        bar.refresh()
+                        continue
                     scaler = fit_scaler(spec.scaler, X[split.train])
                     X_train = apply_scaler(scaler, X[split.train])
                     X_test = apply_scaler(scaler, X[split.test])
                     y_test = y[split.test]
-                    prepared_seed = seed
-                bar.set_postfix_str(f"{dataset} / {model} / seed {seed}")
+                    prepared = (level, seed)
+                where = f"{dataset} / {model} / seed {seed}" + (
+                    f" / contamination {level:g}" if level else ""
+                )
+                bar.set_postfix_str(where)
                 outcome = _run_one(
                     model, dataset, seed, quick, X_train, X_test, y_test, spec.anomaly_ratio
                 )
@@ -410,7 +453,7 @@ def run_benchmark(
                     "n_test": int(split.test.size),
                     "n_train_anomalies": int(y[split.train].sum()),
                     "anomaly_ratio": spec.anomaly_ratio,
-                    "contamination": contamination,
+                    "contamination": level,
                     "quick": quick,
                     "error": outcome["error"],
                     "config": outcome["config"],
@@ -420,7 +463,7 @@ def run_benchmark(
                 records.append(record)
                 n_new += 1
                 if record["error"]:
-                    _say(f"run failed: {dataset} / {model} / seed {seed}: {record['error']}")
+                    _say(f"run failed: {where}: {record['error']}")
                 bar.update(1)
 
     summary_path, plot_paths = write_report(out, records)
@@ -441,14 +484,32 @@ def run_benchmark(
 # --------------------------------------------------------------------------- #
 
 
-def _grouped(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """``{dataset: {model: [records]}}``: data sets in order of first appearance,
-    models in the order of :data:`~dagmm.benchmark.models.MODELS` (DAGMM first,
-    however a resumed run interleaved them), unknown names last."""
-    groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
+def _grouped(
+    records: Iterable[dict[str, Any]],
+) -> dict[tuple[str, float], dict[str, list[dict[str, Any]]]]:
+    """``{(dataset, contamination): {model: [records]}}``.
+
+    Data sets in order of first appearance, each with its contamination levels
+    ascending (clean training first); models in the order of
+    :data:`~dagmm.benchmark.models.MODELS` (DAGMM first, however a resumed run
+    interleaved them), unknown names last.
+    """
+    groups: dict[tuple[str, float], dict[str, list[dict[str, Any]]]] = {}
     for record in records:
-        groups.setdefault(record["dataset"], {}).setdefault(record["model"], []).append(record)
-    return {dataset: _in_model_order(by_model) for dataset, by_model in groups.items()}
+        key = (record["dataset"], float(record.get("contamination") or 0.0))
+        groups.setdefault(key, {}).setdefault(record["model"], []).append(record)
+    first_seen = {dataset: rank for rank, (dataset, _) in reversed(list(enumerate(groups)))}
+    ordered = sorted(groups.items(), key=lambda item: (first_seen[item[0][0]], item[0][1]))
+    return {key: _in_model_order(by_model) for key, by_model in ordered}
+
+
+def _group_label(dataset: str, contamination: float) -> str:
+    """``"kddcup"``, or ``"kddcup, 2% anomalies in training"``."""
+    return (
+        dataset
+        if not contamination
+        else f"{dataset}, {contamination * 100:g}% anomalies in training"
+    )
 
 
 def _in_model_order(by_model: dict[str, Any]) -> dict[str, Any]:
@@ -468,9 +529,10 @@ def _mean_std(values: list[float]) -> str:
 def summarize(records: Sequence[dict[str, Any]]) -> str:
     """Markdown summary of benchmark records (the content of ``summary.md``).
 
-    One table per data set; one row per model with the number of seeds, mean ±
-    sample standard deviation of each metric, mean training time, and the
-    paper's precision/recall/F1 where :data:`PAPER_RESULTS` has them.
+    One table per data set and training contamination level; one row per
+    model with the number of seeds, mean ± sample standard deviation of each
+    metric, mean training time, and the paper's precision/recall/F1 where
+    :data:`PAPER_RESULTS` has them (clean training only: Table 2).
     """
     lines = [
         "# DAGMM benchmark",
@@ -496,16 +558,17 @@ def summarize(records: Sequence[dict[str, Any]]) -> str:
         "| model | seeds | precision | recall | F1 | AUROC | AUPRC | train s "
         "| paper precision | paper recall | paper F1 |"
     )
-    for dataset, by_model in _grouped(records).items():
+    for (dataset, level), by_model in _grouped(records).items():
         ratio = next(iter(by_model.values()))[0].get("anomaly_ratio")
-        lines += ["", f"## {dataset} (anomaly ratio {ratio})", "", header, "|" + " --- |" * 11]
+        title = f"## {_group_label(dataset, level)} (anomaly ratio {ratio})"
+        lines += ["", title, "", header, "|" + " --- |" * 11]
         for model, runs in by_model.items():
             ok = [r for r in runs if not r.get("error")]
             n_failed = len(runs) - len(ok)
             seeds = f"{len(ok)}" + (f" ({n_failed} failed)" if n_failed else "")
             cells = [_mean_std([r[m] for r in ok]) for m in METRICS]
             train = [r["train_seconds"] for r in ok if r.get("train_seconds") is not None]
-            paper = PAPER_RESULTS.get((dataset, model))
+            paper = None if level else PAPER_RESULTS.get((dataset, model))
             paper_cells = [f"{v:.4f}" for v in paper] if paper else ["—"] * 3
             train_cell = f"{np.mean(train):.1f}" if train else "—"
             lines.append(
@@ -536,24 +599,30 @@ def _time_table(records: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _plot(records: Sequence[dict[str, Any]], metric: str, path: Path) -> bool:
-    """Box plot of ``metric`` over seeds, one panel per data set; False if nothing to plot."""
+    """Box plot of ``metric`` over seeds, one panel per data set and contamination level
+    (four to a row); False if nothing to plot."""
     from matplotlib.figure import Figure  # object API: no pyplot, no global backend change
 
     groups = {
-        dataset: {
+        _group_label(dataset, level): {
             model: [r[metric] for r in runs if not r.get("error") and r.get(metric) is not None]
             for model, runs in by_model.items()
         }
-        for dataset, by_model in _grouped(records).items()
+        for (dataset, level), by_model in _grouped(records).items()
     }
     groups = {d: {m: v for m, v in g.items() if v} for d, g in groups.items()}
     groups = {d: g for d, g in groups.items() if g}
     if not groups:
         return False
-    figure = Figure(figsize=(4.0 * len(groups), 3.6), layout="constrained")
-    axes = figure.subplots(1, len(groups), squeeze=False)[0]
+    n_cols = min(len(groups), _PLOT_COLUMNS)
+    n_rows = -(-len(groups) // n_cols)
+    figure = Figure(figsize=(4.0 * n_cols, 3.6 * n_rows), layout="constrained")
+    all_axes = figure.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for unused in all_axes[len(groups) :]:
+        unused.set_visible(False)
+    axes = all_axes[: len(groups)]
     jitter = np.random.default_rng(0)  # fixed: the same records give the same picture
-    for ax, (dataset, by_model) in zip(axes, groups.items(), strict=True):
+    for ax, (label, by_model) in zip(axes, groups.items(), strict=True):
         names = list(by_model)
         ax.boxplot([by_model[n] for n in names], showfliers=False)
         for position, name in enumerate(names, start=1):
@@ -566,7 +635,7 @@ def _plot(records: Sequence[dict[str, Any]], metric: str, path: Path) -> bool:
                 alpha=0.6,
             )
         ax.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right")
-        ax.set_title(dataset)
+        ax.set_title(label.replace(", ", "\n", 1))
         ax.set_ylabel(PLOTTED_METRICS[metric])
         ax.grid(axis="y", alpha=0.3)
     atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120))
