@@ -152,3 +152,13 @@ $S thyroid normalize=False "comp_hiddens=(8,2)" "est_hiddens=(10,4)" minibatch_s
 L="--log $D/kddcup-restarts.jsonl --threads 1"
 $S kddcup $P n_init=3 learning_rate=5e-5 $S20 --checkpoints 2,3,4 $L --tag n3lr5
 $S kddcup $P n_init=3 minibatch_size=2048 $S20 --checkpoints 2,3,4 $L --tag n3bs2048
+
+# --- Third round, Thyroid: the energy beside its parts (study.md 2d) ---
+L="--log $D/thyroid-3.jsonl --seeds 0,1,2,3,4,5,6,7,8,9"
+E=".venv/bin/python benchmarks/energy_parts.py thyroid"
+$E $L --tag preset
+$E "comp_hiddens=(12,4)" $L --tag latent4
+$E "comp_hiddens=(12,6)" $L --tag latent6
+$E "reconstruction_features=('cosine',)" $L --tag cosine
+$E --inputs quantile-normal $L --tag quantile-normal
+$E --inputs quantile-uniform $L --tag quantile-uniform
