@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=Path("runs/study-cache"))
     parser.add_argument("--log", type=Path, default=None, help="append JSON lines here")
     parser.add_argument("--tag", default="", help="free text stored with each line")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     torch.set_num_threads(1)
 
     overrides = parse_overrides(args.variant)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,7 +86,9 @@ def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
     X_train, _, _ = blobs_with_outliers
     model = DAGMM(**SMALL, epoch_size=2).fit(X_train)
     z = model.transform(X_train)
-    gamma = model.module_.estimation(torch.as_tensor(z, dtype=torch.float32)).detach().double().numpy()
+    gamma = (
+        model.module_.estimation(torch.as_tensor(z, dtype=torch.float32)).detach().double().numpy()
+    )
     nk = gamma.sum(0)
     np.testing.assert_allclose(model.weights_, nk / len(z), rtol=1e-5)
     np.testing.assert_allclose(model.means_, gamma.T @ z / nk[:, None], rtol=1e-4, atol=1e-6)
@@ -97,7 +101,10 @@ def test_transform_shape_and_feature_names(blobs_with_outliers):
     model = DAGMM(**{**SMALL, "comp_hiddens": (8, 2)}, epoch_size=1).fit(X_train)
     assert model.transform(X_test).shape == (600, 4)
     assert list(model.get_feature_names_out()) == [
-        "latent0", "latent1", "relative_distance", "cosine_similarity",
+        "latent0",
+        "latent1",
+        "relative_distance",
+        "cosine_similarity",
     ]
     probs = model.predict_proba_components(X_test)
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-9)
@@ -147,9 +154,9 @@ def test_hard_data_trains_without_nan():
 
 def test_early_stopping_stops_and_records_validation_loss(blobs_with_outliers):
     X_train, _, _ = blobs_with_outliers
-    model = DAGMM(
-        **SMALL, epoch_size=200, early_stopping=True, n_iter_no_change=2, tol=1e6
-    ).fit(X_train)
+    model = DAGMM(**SMALL, epoch_size=200, early_stopping=True, n_iter_no_change=2, tol=1e6).fit(
+        X_train
+    )
     # The first epoch sets the best loss; no later epoch can improve it by 1e6.
     assert len(model.history_["val_loss"]) == 3
     with pytest.raises(ValueError, match="early_stopping needs"):
@@ -189,6 +196,51 @@ def test_n_init_keeps_the_best_reconstructing_compression_network(blobs_with_out
 def test_n_init_without_pretraining_is_rejected(blobs_with_outliers):
     with pytest.raises(ValueError, match=r"n_init=2 needs pretrain_epochs > 0"):
         DAGMM(**SMALL, n_init=2).fit(blobs_with_outliers[0])
+
+
+def test_n_restarts_keeps_the_whole_run_that_reconstructs_best(blobs_with_outliers, monkeypatch):
+    X_train, X_test, _ = blobs_with_outliers
+    params = dict(**SMALL, epoch_size=2, pretrain_epochs=1)
+    model = DAGMM(**params, n_restarts=3).fit(X_train)
+    errors = model.history_["restart_errors"]
+    assert len(errors) == 3 and len(set(errors)) == 3  # three different initialisations
+    assert (
+        model.history_["restart_errors"]
+        == DAGMM(**params, n_restarts=3).fit(X_train).history_["restart_errors"]
+    )  # seeded restarts
+    assert len(model.history_["loss"]) == 2 and len(model.history_["pretrain_loss"]) == 1
+
+    # Script the final errors (pretraining asks too, one call before each final one) so
+    # that the second run wins; its network must be the one kept and frozen.
+    model = DAGMM(**params, n_restarts=3)
+    snapshots, scripted = [], iter([9.0, 3.0, 9.0, 1.0, 9.0, 2.0])
+
+    def scripted_error(data):
+        snapshots.append(copy.deepcopy(model.module_.state_dict()))
+        return next(scripted)
+
+    monkeypatch.setattr(model, "_reconstruction_error_of", scripted_error)
+    model.fit(X_train)
+    assert model.history_["restart_errors"] == [3.0, 1.0, 2.0]
+    kept = model.module_.state_dict()
+    assert all(torch.equal(kept[k], snapshots[3][k]) for k in kept)
+    assert not all(torch.equal(kept[k], snapshots[5][k]) for k in kept)
+    # The mixture is frozen from the kept network: refreezing it changes nothing.
+    energy = model.energy(X_test)
+    model._freeze_mixture(model._to_scaled_tensor(X_train.astype(np.float32)))
+    model._scoring_state_changed()
+    np.testing.assert_allclose(model.energy(X_test), energy, rtol=1e-6)
+
+
+def test_the_first_restart_is_the_plain_fit(blobs_with_outliers, monkeypatch):
+    X_train, X_test, _ = blobs_with_outliers
+    plain = DAGMM(**SMALL, epoch_size=2).fit(X_train)
+    assert len(plain.history_["restart_errors"]) == 1
+    restarted = DAGMM(**SMALL, epoch_size=2, n_restarts=2)
+    scripted = iter([1.0, 2.0])  # the first run wins
+    monkeypatch.setattr(restarted, "_reconstruction_error_of", lambda data: next(scripted))
+    restarted.fit(X_train)
+    np.testing.assert_allclose(restarted.energy(X_test), plain.energy(X_test), rtol=1e-5)
 
 
 def test_divergence_raises_clear_error(blobs_with_outliers):
@@ -242,6 +294,7 @@ def test_bad_scoring_input_is_rejected(fitted_frame_model):
         ({"normalize": "zscore"}, "normalize"),
         ({"device": "tpu"}, "device='tpu'"),
         ({"est_dropout_ratio": 1.0}, "est_dropout_ratio"),
+        ({"n_restarts": 0}, "n_restarts"),
     ],
 )
 def test_bad_parameters_name_the_parameter(params, match):
