@@ -55,7 +55,8 @@ def test_tuned_presets_follow_the_study():
     assert (kddcup["reconstruction"], kddcup["pretrain_epochs"], kddcup["epoch_size"]) == (
         "mean", 3, 3,
     )  # fmt: skip
-    assert (kddcup["n_init"], kddcup["minibatch_size"], kddcup["learning_rate"]) == (3, 2048, 1e-4)
+    assert (kddcup["n_init"], kddcup["n_restarts"]) == (3, 3)
+    assert (kddcup["minibatch_size"], kddcup["learning_rate"]) == (2048, 1e-4)
     rev = get_preset("kddcup-rev")
     assert (rev["normalize"], rev["lambda2"], rev["epoch_size"]) == ("standard", 1e-4, 30)
     thyroid = get_preset("thyroid")
