@@ -162,3 +162,13 @@ $E "comp_hiddens=(12,6)" $L --tag latent6
 $E "reconstruction_features=('cosine',)" $L --tag cosine
 $E --inputs quantile-normal $L --tag quantile-normal
 $E --inputs quantile-uniform $L --tag quantile-uniform
+
+# --- Contaminated training, KDDCUP: which runs fail, restarts (study.md 6) ---
+L="--log $D/kddcup-contaminated-restarts.jsonl"
+R=".venv/bin/python benchmarks/restarts_study.py"
+$R 0.03 --splits 0,1,2,3,4,5,6,7,8,9 --offsets 0,100,200 n_init=1 $L
+$R 0.05 --splits 0,1,2,3,4,5,6,7,8,9 --offsets 0,100,200 n_init=1 $L
+$R 0 --splits 10,11,12,13,14,15,16,17,18,19 --offsets 0,100,200 n_init=1 $L
+$R 0.03 --splits 0,1,2,3,4,5,6,7,8,9 n_restarts=3 $L
+$R 0 --splits 10,11,12,13,14,15,16,17,18,19 n_restarts=3 $L
+$R summary $D/kddcup-contaminated-restarts.jsonl
