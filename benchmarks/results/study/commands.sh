@@ -162,6 +162,8 @@ $E "comp_hiddens=(12,6)" $L --tag latent6
 $E "reconstruction_features=('cosine',)" $L --tag cosine
 $E --inputs quantile-normal $L --tag quantile-normal
 $E --inputs quantile-uniform $L --tag quantile-uniform
+$E n_restarts=3 $L --tag restarts3
+$E n_restarts=3 --log $D/thyroid-3.jsonl --seeds 10,11,12,13,14,15,16,17,18,19 --tag restarts3
 
 # --- Contaminated training, KDDCUP: which runs fail, restarts (study.md 6) ---
 L="--log $D/kddcup-contaminated-restarts.jsonl"
