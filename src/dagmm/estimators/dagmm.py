@@ -387,7 +387,10 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 torch.manual_seed(run_seed)
                 self.module_ = self._build_module(data.shape[1]).to(data.device)
                 run_generator = torch.Generator().manual_seed(run_seed)
-            history = self._train_once(train, validation, run_generator, batch_size, run_seed)
+            label = f"DAGMM {restart + 1}/{self.n_restarts}" if self.n_restarts > 1 else "DAGMM"
+            history = self._train_once(
+                train, validation, run_generator, batch_size, run_seed, label
+            )
             error = self._reconstruction_error_of(train)
             errors.append(error)
             if error < best_error:
@@ -406,8 +409,12 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         generator: torch.Generator,
         batch_size: int,
         seed: int,
+        label: str = "DAGMM",
     ) -> dict[str, list[float]]:
-        """Pretrain (if asked) and train ``self.module_`` end to end; returns the history."""
+        """Pretrain (if asked) and train ``self.module_`` end to end; returns the history.
+
+        ``label`` names the run in the progress bars.
+        """
         progress = bool(self.verbose)
         history: dict[str, list[float]] = {}
         if self.pretrain_epochs:
@@ -422,7 +429,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
             compile=self.compiled_,
             divergence_hint=_DIVERGENCE_HINT,
             progress=progress,
-            description="DAGMM",
+            description=label,
         )
         history.update(
             loop.run(
