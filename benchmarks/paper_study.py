@@ -73,6 +73,11 @@ class CheckpointedDAGMM(DAGMM):
     on_checkpoint: Any = None
 
     def _fit_module(self, data: torch.Tensor, seed: int) -> None:
+        if self.n_restarts > 1:  # one training run is cut into checkpoints; restarts are not
+            raise SystemExit(
+                f"n_restarts={self.n_restarts}: paper_study.py follows one training run; "
+                "use benchmarks/restarts_study.py for whole restarts"
+            )
         generator = torch.Generator().manual_seed(seed)
         self.compiled_ = False
         if self.pretrain_epochs:  # DAGMM-p: the compression network alone first
