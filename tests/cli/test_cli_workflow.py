@@ -144,12 +144,15 @@ def test_config_file_and_command_line_precedence(data_dir, tiny_args, tmp_path):
             "64",
             "--reconstruction-features",
             "relative,euclidean",
+            "--restarts",
+            "2",
             "-q",
         ]
     )
     assert code == 0
     detector = TabularDetector.load(tmp_path / "m")
     assert detector.model_.epoch_size == 1  # the command line wins over the file
+    assert detector.model_.n_restarts == 2 and len(detector.model_.history_["restart_errors"]) == 2
     assert tuple(detector.model_.reconstruction_features) == ("relative", "euclidean")
     rows = detector.features(pd.read_csv(data_dir / "train.csv"))
     assert detector.model_.transform(rows).shape[1] == 2 + 2  # latent 2, two features

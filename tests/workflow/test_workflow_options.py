@@ -48,6 +48,13 @@ def test_comma_separated_lists():
     assert features.model_params()["reconstruction_features"] == ("euclidean", "relative")
 
 
+def test_restarts_reach_the_model(tmp_path):
+    assert FitOptions().model_params()["n_restarts"] == 1
+    assert resolve_options({"restarts": 3}).model_params()["n_restarts"] == 3
+    from_file = resolve_options({"restarts": None}, write(tmp_path, "restarts = 2\n"))
+    assert from_file.model_params()["n_restarts"] == 2
+
+
 def test_unknown_key_suggests_the_right_one(tmp_path):
     config = write(tmp_path, "epoch = 5\n")
     with pytest.raises(
@@ -61,12 +68,16 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
     [
         ('epochs = "many"', r"epochs = 'many' in .* is invalid: expected an integer"),
         ("epochs = 0", r"expected an integer >= 1"),
+        ("restarts = 0", r"restarts = 0 .* expected an integer >= 1"),
         ("comp_hiddens = [8, -1]", r"comp_hiddens = \[8, -1\] .* positive integers"),
         ("impute = 1", r"impute = 1 .* expected true or false"),
         ("drop_cols = [1, 2]", r"expected a list of column names"),
         ("learning_rate = -0.1", r"learning_rate=-0.1 must be positive"),
         ('reconstruction_features = ["l1"]', r"reconstruction_features=\('l1',\) is invalid"),
-        ("reconstruction_features = [1]", r"reconstruction_features = \[1\] .* a list of feature names"),
+        (
+            "reconstruction_features = [1]",
+            r"reconstruction_features = \[1\] .* a list of feature names",
+        ),
     ],
 )
 def test_invalid_values_name_the_option(tmp_path, text, message):

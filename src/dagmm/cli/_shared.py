@@ -73,6 +73,12 @@ RECONSTRUCTION_FEATURES = typer.Option(
     help="Reconstruction features in the mixture input, from relative, cosine, euclidean. "
     f"(default: {','.join(_DEFAULTS.reconstruction_features)})",
 )
+RESTARTS = typer.Option(
+    None,
+    "--restarts",
+    help="Whole trainings from different initialisations; the best reconstructing one is "
+    f"kept. Helps when the training rows hold unlabelled anomalies. (default: {_DEFAULTS.restarts})",
+)
 DROPOUT = typer.Option(
     None, "--dropout", help=f"Dropout of the estimation network. (default: {_DEFAULTS.dropout:g})"
 )

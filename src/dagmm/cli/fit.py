@@ -32,6 +32,7 @@ def fit(
     lambda2: float | None = opt.LAMBDA2,
     reconstruction_features: str | None = opt.RECONSTRUCTION_FEATURES,
     dropout: float | None = opt.DROPOUT,
+    restarts: int | None = opt.RESTARTS,
     comp_hiddens: str | None = opt.COMP_HIDDENS,
     est_hiddens: str | None = opt.EST_HIDDENS,
     contamination: float | None = opt.CONTAMINATION,

@@ -49,6 +49,7 @@ def tune(
     config: Path | None = opt.CONFIG,
     epochs: int | None = _EPOCHS,
     dropout: float | None = opt.DROPOUT,
+    restarts: int | None = opt.RESTARTS,
     reconstruction_features: str | None = opt.RECONSTRUCTION_FEATURES,
     contamination: float | None = opt.CONTAMINATION,
     threshold_fpr: float | None = opt.THRESHOLD_FPR,
