@@ -174,3 +174,8 @@ $R 0 --splits 10,11,12,13,14,15,16,17,18,19 --offsets 0,100,200 n_init=1 $L
 $R 0.03 --splits 0,1,2,3,4,5,6,7,8,9 n_restarts=3 $L
 $R 0 --splits 10,11,12,13,14,15,16,17,18,19 n_restarts=3 $L
 $R summary $D/kddcup-contaminated-restarts.jsonl
+
+# --- The workflow's --restarts with unlabelled frauds in training (study.md 6) ---
+W=".venv/bin/python benchmarks/workflow_restarts.py --draws 0,1,2,3,4,5"
+$W --restarts 1 >> $D/workflow-restarts.jsonl
+$W --restarts 3 >> $D/workflow-restarts.jsonl

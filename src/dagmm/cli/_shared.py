@@ -77,7 +77,8 @@ RESTARTS = typer.Option(
     None,
     "--restarts",
     help="Whole trainings from different initialisations; the best reconstructing one is "
-    f"kept. Helps when the training rows hold unlabelled anomalies. (default: {_DEFAULTS.restarts})",
+    "kept. Rescues runs that fail, more frequent when the training rows hold unlabelled "
+    f"anomalies. (default: {_DEFAULTS.restarts})",
 )
 DROPOUT = typer.Option(
     None, "--dropout", help=f"Dropout of the estimation network. (default: {_DEFAULTS.dropout:g})"
