@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Real
 from os import PathLike
 from typing import Literal, NamedTuple, get_args
 
@@ -45,6 +46,7 @@ from dagmm.exceptions import DataError
 __all__ = [
     "DATASETS",
     "MAX_CONTAMINATION",
+    "check_contamination",
     "DatasetLoader",
     "DatasetSpec",
     "FittedScaler",
@@ -197,6 +199,18 @@ class Split(NamedTuple):
     test: NDArray[np.intp]
 
 
+def check_contamination(contamination: object) -> float:
+    """``contamination`` as a float in [0, :data:`MAX_CONTAMINATION`], or a ValueError."""
+    if isinstance(contamination, bool) or not isinstance(contamination, Real):
+        raise ValueError(f"contamination must be a number; got {contamination!r}.")
+    if not 0.0 <= float(contamination) <= MAX_CONTAMINATION:
+        raise ValueError(
+            f"contamination must be in [0, {MAX_CONTAMINATION}] (the paper's contaminated "
+            f"training experiment uses 0.01 to 0.05); got {contamination!r}."
+        )
+    return float(contamination)
+
+
 def paper_split(
     X: ArrayLike,
     y: ArrayLike,
@@ -259,11 +273,7 @@ def paper_split(
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
     if not 0.0 < train_fraction < 1.0:
         raise ValueError(f"train_fraction must be in (0, 1); got {train_fraction!r}.")
-    if not 0.0 <= contamination <= MAX_CONTAMINATION:
-        raise ValueError(
-            f"contamination must be in [0, {MAX_CONTAMINATION}] (the paper's contaminated "
-            f"training experiment uses 0.01 to 0.05); got {contamination!r}."
-        )
+    check_contamination(contamination)
     n_train = int(round(train_fraction * n_rows))
     if n_train == 0 or n_train == n_rows:
         raise ValueError(

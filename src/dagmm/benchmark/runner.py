@@ -31,6 +31,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -42,9 +43,9 @@ from dagmm._version import __version__
 from dagmm.benchmark._util import atomic_write, atomic_write_text
 from dagmm.benchmark.models import MODELS, check_model_name, make_model
 from dagmm.benchmark.protocol import (
-    MAX_CONTAMINATION,
     DataHome,
     apply_scaler,
+    check_contamination,
     fit_scaler,
     get_dataset,
     load_dataset,
@@ -267,17 +268,11 @@ def _seed_list(seeds: int | Sequence[int]) -> list[int]:
 
 def _contamination_levels(contamination: float | Sequence[float]) -> list[float]:
     """The training contamination levels to run, checked before any run starts."""
-    raw = [contamination] if isinstance(contamination, int | float) else list(contamination)
-    levels = []
-    for value in raw:
-        if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+    raw = [contamination] if isinstance(contamination, Real) else list(contamination)
+    for value in raw:  # a list of levels may hold anything; say so in its own words
+        if isinstance(value, bool) or not isinstance(value, Real):
             raise ValueError(f"contamination must hold numbers; got {value!r}.")
-        if not 0.0 <= float(value) <= MAX_CONTAMINATION:
-            raise ValueError(
-                f"contamination must be in [0, {MAX_CONTAMINATION}] (the paper's contaminated "
-                f"training experiment uses 0.01 to 0.05); got {value!r}."
-            )
-        levels.append(float(value))
+    levels = [check_contamination(value) for value in raw]
     if not levels or len(set(levels)) != len(levels):
         raise ValueError(f"contamination must name distinct levels; got {contamination!r}.")
     return levels

@@ -6,7 +6,7 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -68,6 +68,36 @@ def _energy_from_reconstruction(
     """Sample energy from the compression network's outputs (as ``DAGMMNetwork.embed``)."""
     z = torch.cat([code, reconstruction_features(x, x_hat, features)], dim=1)  # N x (L + F)
     return sample_energy(z.double(), weights, means, prec_chol)
+
+
+_Result = TypeVar("_Result")
+_Snapshot = TypeVar("_Snapshot")
+
+
+def _keep_best(
+    n_runs: int,
+    run: Callable[[int], _Result],
+    error_of: Callable[[], float],
+    snapshot: Callable[[], _Snapshot],
+) -> tuple[_Result, _Snapshot | None, list[float]]:
+    """Call ``run(0)`` ... ``run(n_runs - 1)`` and keep the one ``error_of`` scores lowest.
+
+    ``error_of`` is asked right after each run; ``snapshot`` copies the
+    trained state of a new best run. Returns the kept run's result, its
+    snapshot (None when ``n_runs`` is 1: the state in place is the kept one)
+    and every run's error, in order. Used by ``n_init`` (pretrained
+    compression networks) and ``n_restarts`` (whole trainings).
+    """
+    best_error, best_result, best_snapshot, errors = math.inf, None, None, []
+    for index in range(n_runs):
+        result = run(index)
+        error = error_of()
+        errors.append(error)
+        if error < best_error:
+            best_error, best_result = error, result
+            if n_runs > 1:
+                best_snapshot = snapshot()
+    return best_result, best_snapshot, errors  # type: ignore[return-value]
 
 
 #: Column names of the reconstruction features in :meth:`DAGMM.get_feature_names_out`.
@@ -379,8 +409,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         self.compiled_ = should_compile(
             self.compile, train.shape[0], epochs_per_run * int(self.n_restarts)
         )
-        best_error, best_module, best_history, errors = float("inf"), None, {}, []
-        for restart in range(int(self.n_restarts)):
+
+        def train_run(restart: int) -> dict[str, list[float]]:
             run_seed, run_generator = seed, generator
             if restart:  # a fresh network and shuffling, seeded from (seed, restart)
                 run_seed = int(np.random.default_rng([seed, restart]).integers(2**31 - 1))
@@ -388,18 +418,17 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 self.module_ = self._build_module(data.shape[1]).to(data.device)
                 run_generator = torch.Generator().manual_seed(run_seed)
             label = f"DAGMM {restart + 1}/{self.n_restarts}" if self.n_restarts > 1 else "DAGMM"
-            history = self._train_once(
-                train, validation, run_generator, batch_size, run_seed, label
-            )
-            error = self._reconstruction_error_of(train)
-            errors.append(error)
-            if error < best_error:
-                best_error, best_history = error, history
-                if self.n_restarts > 1:
-                    best_module = copy.deepcopy(self.module_)
+            return self._train_once(train, validation, run_generator, batch_size, run_seed, label)
+
+        history, best_module, errors = _keep_best(
+            int(self.n_restarts),
+            train_run,
+            lambda: self._reconstruction_error_of(train),
+            lambda: copy.deepcopy(self.module_),
+        )
         if best_module is not None:
             self.module_ = best_module
-        self.history_ = {**best_history, "restart_errors": errors}
+        self.history_ = {**history, "restart_errors": errors}
         self._freeze_mixture(data)
 
     def _train_once(
@@ -453,8 +482,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         own generator. Returns the kept run's per-epoch losses and every
         run's final reconstruction error of the training rows.
         """
-        best_error, best_network, best_losses, errors = float("inf"), None, [], []
-        for run in range(int(self.n_init)):
+
+        def pretrain_run(run: int) -> list[float]:
             if run:
                 torch.manual_seed(seed + run)
                 self.module_.compression = CompressionNetwork(
@@ -476,13 +505,14 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 description="DAGMM pretraining"
                 + (f" {run + 1}/{self.n_init}" if self.n_init > 1 else ""),
             )
-            losses = loop.run(train, int(self.pretrain_epochs))["loss"]
-            error = self._reconstruction_error_of(train)
-            errors.append(error)
-            if error < best_error:
-                best_error, best_losses = error, losses
-                if self.n_init > 1:
-                    best_network = copy.deepcopy(self.module_.compression)
+            return loop.run(train, int(self.pretrain_epochs))["loss"]
+
+        best_losses, best_network, errors = _keep_best(
+            int(self.n_init),
+            pretrain_run,
+            lambda: self._reconstruction_error_of(train),
+            lambda: copy.deepcopy(self.module_.compression),
+        )
         if best_network is not None:
             self.module_.compression = best_network
         self.module_.train()
@@ -585,7 +615,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         ``euclidean_distance``).
         """
         check_is_fitted(self, "module_")
-        features = check_reconstruction_features(self.reconstruction_features)
+        features = self.module_.features  # validated at fit
         latent = [f"latent{i}" for i in range(self.means_.shape[1] - len(features))]
         return np.asarray([*latent, *(_FEATURE_COLUMN_NAMES[f] for f in features)], dtype=object)
 
