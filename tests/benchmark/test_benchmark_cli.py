@@ -113,6 +113,7 @@ def test_contamination_levels_run_into_one_results_file(tmp_path, toy_dataset, c
     ("value", "message"),
     [
         ("0.1", r"error: contamination must be in [0, 0.05]"),
+        (" , ", "error: --contamination needs at least one fraction such as 0.01; got ' , '."),
         (
             "0.01,1%",
             "error: --contamination takes comma-separated fractions such as 0.01,0.05; "

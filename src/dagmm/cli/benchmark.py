@@ -40,8 +40,11 @@ def split_names(value: str, option: str) -> list[str]:
 
 def split_fractions(value: str, option: str) -> list[float]:
     """``"0, 0.01,0.05"`` -> ``[0.0, 0.01, 0.05]``; anything else is a user error."""
+    texts = [text.strip() for text in value.split(",") if text.strip()]
+    if not texts:
+        raise ValueError(f"{option} needs at least one fraction such as 0.01; got {value!r}.")
     fractions = []
-    for text in split_names(value, option):
+    for text in texts:
         try:
             fractions.append(float(text))
         except ValueError:
