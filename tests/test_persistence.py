@@ -46,8 +46,14 @@ def test_restore_into_instance(fitted, tmp_path):
 def test_directory_contains_only_json_and_safetensors(fitted, tmp_path):
     model, _ = fitted
     path = model.save(tmp_path / "model")
-    assert sorted(p.name for p in path.iterdir()) == [
-        "config.json", "fitted.safetensors", "module.safetensors",
+    names = sorted(p.name for p in path.iterdir())
+    assert names[:2] == [".lock", "config.json"] and len(names) == 3
+    assert names[2].startswith("data-")
+    assert {group: file.name for group, file in model_dir.model_files(path).items()} == {
+        "fitted": "fitted.safetensors", "module": "module.safetensors",
+    }
+    assert sorted(p.name for p in (path / names[2]).iterdir()) == [
+        "fitted.safetensors", "module.safetensors",
     ]
     config = json.loads((path / "config.json").read_text())
     assert config["format"] == "dagmm-model" and config["class"] == "DAGMM"
@@ -107,8 +113,8 @@ def test_pickle_round_trip(fitted):
         (lambda p: (p / "config.json").unlink(), "'config.json' is missing"),
         (lambda p: (p / "config.json").write_text("{not json"), "not valid JSON"),
         (lambda p: (p / "config.json").write_text('{"format": "other"}'), "not a dagmm model config"),
-        (lambda p: (p / "module.safetensors").unlink(), "module.safetensors' is missing"),
-        (lambda p: _truncate(p / "fitted.safetensors"), "fitted.safetensors' is damaged or truncated"),
+        (lambda p: model_dir.model_files(p)["module"].unlink(), "module.safetensors' is missing"),
+        (lambda p: _truncate(model_dir.model_files(p)["fitted"]), "fitted.safetensors' is damaged or truncated"),
         (lambda p: _edit(p, format_version=99), "format 99.*upgrade dagmm"),
         (lambda p: _edit(p, **{"class": "VAEDetector"}), "holds a 'VAEDetector' model"),
         (lambda p: _edit(p, params={"comp_hiddens": "x"}), "does not describe a loadable DAGMM"),
@@ -129,10 +135,11 @@ def test_foreign_safetensors_with_matching_checksum(fitted, tmp_path):
     path = model.save(tmp_path / "model")
     from safetensors.numpy import save_file
 
-    save_file({"foo": np.zeros(3, dtype=np.float32)}, str(path / "module.safetensors"))
+    module_file = model_dir.model_files(path)["module"]
+    save_file({"foo": np.zeros(3, dtype=np.float32)}, str(module_file))
     _edit(path, files={**_config(path)["files"],
-                       "module.safetensors": model_dir._sha256(path / "module.safetensors")})
-    with pytest.raises(ModelFileError, match="does not describe a loadable DAGMM"):
+                       "module.safetensors": model_dir._sha256(module_file)})
+    with pytest.raises(ModelFileError, match="does not describe a loadable DAGMM.*do not match the stored weights"):
         DAGMM.load(path)
 
 
@@ -148,7 +155,7 @@ def test_failed_save_leaves_nothing_behind(fitted, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(model_dir, "save_file", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ModelFileError, match="cannot save model to .*disk full"):
         model.save(tmp_path / "model")
     assert list(tmp_path.iterdir()) == []
 
@@ -158,7 +165,7 @@ def test_failed_overwrite_keeps_previous_model(fitted, tmp_path, monkeypatch):
     path = model.save(tmp_path / "model")
     before = DAGMM.load(path).energy(X)
     monkeypatch.setattr(model_dir, "save_file", lambda *a, **k: (_ for _ in ()).throw(OSError("x")))
-    with pytest.raises(OSError):
+    with pytest.raises(ModelFileError):
         model.save(path)
     np.testing.assert_array_equal(DAGMM.load(path).energy(X), before)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
@@ -168,8 +175,9 @@ def test_refuses_to_overwrite_foreign_directory(fitted, tmp_path):
     model, _ = fitted
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "notes.txt").write_text("keep me")
-    with pytest.raises(ModelFileError, match="not a dagmm model directory"):
+    with pytest.raises(ModelFileError, match="holds other files .*notes.txt.* and no dagmm model"):
         model.save(tmp_path / "docs")
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["notes.txt"]
     assert (tmp_path / "docs" / "notes.txt").read_text() == "keep me"
     model.save(tmp_path / "m")
     with pytest.raises(ModelFileError, match="overwrite=False"):

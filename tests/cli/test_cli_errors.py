@@ -129,7 +129,9 @@ def test_model_directory_that_is_not_a_model(capsys, data_dir, model_dir, tmp_pa
     )
     assert_user_error(code, err, r"'.*absent' is not a model directory: no such directory")
     damaged = shutil.copytree(model_dir, tmp_path / "damaged")
-    (damaged / "module.safetensors").write_bytes(b"garbage")
+    from dagmm.persistence import model_files
+
+    model_files(damaged)["module"].write_bytes(b"garbage")
     code, err = run(
         capsys,
         [

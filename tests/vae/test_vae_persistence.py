@@ -12,6 +12,7 @@ import torch
 from dagmm import DAGMM, VAEDetector
 from dagmm.estimators.vae import SCORES
 from dagmm.exceptions import ModelFileError
+from dagmm.persistence import model_files
 
 
 @pytest.fixture(scope="module", params=["gaussian", "bernoulli"])
@@ -47,11 +48,8 @@ def test_round_trip_gives_identical_scores(fitted, tmp_path):
 def test_directory_layout_and_config(fitted, tmp_path):
     model, _ = fitted
     path = model.save(tmp_path / "model")
-    assert sorted(p.name for p in path.iterdir()) == [
-        "config.json",
-        "fitted.safetensors",
-        "module.safetensors",
-    ]
+    assert sorted(model_files(path)) == ["fitted", "module"]
+    assert sorted(p.name for p in path.iterdir())[:2] == [".lock", "config.json"]
     config = json.loads((path / "config.json").read_text())
     assert config["class"] == "VAEDetector" and config["params"]["contamination"] == 0.05
     assert config["fitted"]["likelihood_"] == model.likelihood_

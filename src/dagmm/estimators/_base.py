@@ -108,6 +108,12 @@ def scaling_statistics(X: np.ndarray, normalize: bool | str) -> tuple[np.ndarray
     return center, scale
 
 
+def _is_finite_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+    )
+
+
 class BaseDeepDetector(OutlierMixin, BaseEstimator):
     """Base class of the torch-backed outlier detectors (not for direct use)."""
 
@@ -389,19 +395,55 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             If the directory is missing, damaged or holds another kind of model.
         """
         config, groups = read_model_dir(path, expected_class=cls.__name__)
+        return cls._from_model_dir(config, groups, Path(path), device=device)
+
+    @classmethod
+    def _from_model_dir(
+        cls,
+        config: dict[str, Any],
+        groups: dict[str, dict[str, np.ndarray]],
+        root: Path,
+        *,
+        device: str | torch.device | None = None,
+    ):
+        """A model from a model directory already read (so a pipeline reads it only once).
+
+        Everything is checked before use: the parameters against the
+        estimator's own ``_parameter_constraints``, the fitted scalars and
+        arrays (finite, consistent shapes, positive definite covariances),
+        and the network's declared widths against the stored weights' shapes
+        before any network is built. A failure is a :class:`ModelFileError`
+        naming the field.
+        """
+        where = f"'{root / 'config.json'}'"
         try:
-            params = cls._params_from_json(config["params"])
-            fitted = config["fitted"]
-            model = cls(**params)
+            params = config.get("params")
+            if not isinstance(params, dict):
+                raise ModelFileError(f"'params' must be a JSON object, got {type(params).__name__}")
+            known = cls().get_params(deep=False)
+            unknown = sorted(set(params) - set(known))
+            if unknown:
+                raise ModelFileError(f"unknown parameter(s) {unknown} for {cls.__name__}")
+            model = cls(**cls._params_from_json(params))
+            try:
+                model._validate_params()
+            except ValueError as exc:
+                raise ModelFileError(f"invalid parameter: {exc}") from None
             if device is not None:
                 model.device = device
-            model._restore_state(fitted, groups["fitted"], groups["module"], config.get("history", {}))
-        except ModelFileError:
-            raise
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            fitted, history = config.get("fitted"), config.get("history", {})
+            if not isinstance(fitted, dict):
+                raise ModelFileError(f"'fitted' must be a JSON object, got {type(fitted).__name__}")
+            for group in ("fitted", "module"):
+                if group not in groups:
+                    raise ModelFileError(f"the array file '{group}.safetensors' is not listed")
+            model._restore_state(fitted, groups["fitted"], groups["module"], history)
+        except ModelFileError as exc:
+            raise ModelFileError(f"{where} does not describe a loadable {cls.__name__}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any other failure is a damaged file too
             raise ModelFileError(
-                f"'{Path(path) / 'config.json'}' does not describe a loadable {cls.__name__} "
-                f"model: {type(exc).__name__}: {exc}"
+                f"{where} does not describe a loadable {cls.__name__} model: "
+                f"{type(exc).__name__}: {exc}"
             ) from None
         return model
 
@@ -424,23 +466,79 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         weights: dict[str, np.ndarray],
         history: dict[str, list[float]],
     ) -> None:
+        missing = [name for name in self._fitted_scalar_names if name not in fitted]
+        if missing:
+            raise ModelFileError(f"the fitted values {missing} are missing")
         for name in self._fitted_scalar_names:
             setattr(self, name, fitted[name])
+        n_features = self.n_features_in_
+        if not isinstance(n_features, int) or isinstance(n_features, bool) or n_features < 1:
+            raise ModelFileError(f"n_features_in_ must be a positive integer, got {n_features!r}")
+        for name in ("offset_", "threshold_"):
+            value = getattr(self, name)
+            if not _is_finite_number(value):
+                raise ModelFileError(f"{name} must be a finite number, got {value!r}")
         if "feature_names_in_" in fitted:
-            self.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+            names = fitted["feature_names_in_"]
+            if not (isinstance(names, list) and len(names) == n_features
+                    and all(isinstance(name, str) for name in names)):
+                raise ModelFileError(
+                    f"feature_names_in_ must be a list of {n_features} column names"
+                )
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        if not isinstance(history, dict) or not all(
+            isinstance(values, list) for values in history.values()
+        ):
+            raise ModelFileError("'history' must be a JSON object of lists")
         missing = [name for name in self._fitted_array_names if name not in arrays]
         if missing:
             raise ModelFileError(f"the saved model lacks the fitted arrays {missing}")
         for name in self._fitted_array_names:
-            setattr(self, name, arrays[name])
+            array = arrays[name]
+            if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+                raise ModelFileError(f"the fitted array {name} holds NaN or infinite values")
+            setattr(self, name, array)
+        for name in ("scaler_center_", "scaler_scale_"):
+            if getattr(self, name).shape != (n_features,):
+                raise ModelFileError(
+                    f"{name} has shape {getattr(self, name).shape}, expected ({n_features},)"
+                )
+        if np.any(self.scaler_scale_ <= 0):
+            raise ModelFileError("scaler_scale_ holds a zero or negative scale")
         self.history_ = history
+        try:
+            self._check_params(n_features)
+        except ValueError as exc:
+            raise ModelFileError(f"invalid parameter: {exc}") from None
+        self._check_fitted_arrays()
+        # The declared widths against the stored weights, on the meta device
+        # (no memory), before a real network of those widths is allocated.
+        with torch.device("meta"):
+            expected = {key: tuple(value.shape) for key, value in
+                        self._build_module(n_features).state_dict().items()}
+        stored = {key: tuple(value.shape) for key, value in weights.items()}
+        if expected != stored:
+            differ = sorted(set(expected) ^ set(stored)) or sorted(
+                key for key in expected if expected[key] != stored[key]
+            )
+            key = differ[0]
+            raise ModelFileError(
+                f"the network's parameters do not match the stored weights: {key!r} is "
+                f"{expected.get(key, 'absent')} from the config, {stored.get(key, 'absent')} "
+                "in module.safetensors"
+            )
+        for key, value in weights.items():
+            if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+                raise ModelFileError(f"the network weight {key!r} holds NaN or infinite values")
         self.device_ = device_for_loading(self.device)
-        self._check_params(int(self.n_features_in_))
-        module = self._build_module(int(self.n_features_in_))
+        module = self._build_module(n_features)
         state = {key: torch.from_numpy(np.array(value)) for key, value in weights.items()}
         module.load_state_dict(state, strict=True)
         self.module_ = module.to(self.device_).eval()
         self._scoring_state_changed()
+
+    def _check_fitted_arrays(self) -> None:
+        """Check the loaded fitted arrays' shapes and values (subclasses add theirs)."""
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector
+from dagmm.exceptions import ModelFileError
 from dagmm.math.gmm import (
     cholesky_checked,
     combine_moments,
@@ -369,6 +370,37 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 f"{self.pretrain_epochs}): the restarts choose among pretrained compression "
                 "networks; set pretrain_epochs or n_init=1"
             )
+
+    def _check_fitted_arrays(self) -> None:
+        k = self._est_widths[-1]
+        latent = self._comp_widths[-1] + len(self._features)
+        expected = {
+            "weights_": (k,),
+            "means_": (k, latent),
+            "covariances_": (k, latent, latent),
+            "precisions_cholesky_": (k, latent, latent),
+        }
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                raise ModelFileError(
+                    f"{name} has shape {getattr(self, name).shape}, expected {shape} "
+                    f"({k} components of a {latent}-dimensional code)"
+                )
+        if np.any(self.weights_ < 0) or abs(float(self.weights_.sum()) - 1.0) > 1e-3:
+            raise ModelFileError("weights_ must be non-negative mixture weights summing to 1")
+        for j in range(k):
+            try:
+                np.linalg.cholesky(self.covariances_[j])
+            except np.linalg.LinAlgError:
+                raise ModelFileError(
+                    f"covariances_[{j}] is not positive definite"
+                ) from None
+            diagonal = np.diagonal(self.precisions_cholesky_[j])
+            if np.any(diagonal <= 0) or np.any(np.triu(self.precisions_cholesky_[j], 1) != 0):
+                raise ModelFileError(
+                    f"precisions_cholesky_[{j}] is not a lower-triangular Cholesky factor "
+                    "with a positive diagonal"
+                )
 
     def _build_module(self, n_features: int) -> DAGMMNetwork:
         return DAGMMNetwork(

@@ -25,7 +25,7 @@ from torch import Tensor
 
 from dagmm.estimators._base import BaseDeepDetector, scaling_statistics
 from dagmm.estimators.dagmm import _check_widths
-from dagmm.exceptions import CovarianceError
+from dagmm.exceptions import CovarianceError, ModelFileError
 from dagmm.math.gmm import combine_moments, precision_cholesky, weighted_moments
 from dagmm.math.vae import (
     LIKELIHOODS,
@@ -356,6 +356,42 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         )
         self._latent = int(default_latent if self.latent_dim is None else self.latent_dim)
         self._activation = resolve_activation(self.activation, "activation")
+
+    def _check_fitted_arrays(self) -> None:
+        if self.likelihood_ not in ("bernoulli", "gaussian"):
+            raise ModelFileError(
+                f"likelihood_ must be 'bernoulli' or 'gaussian', got {self.likelihood_!r}"
+            )
+        if self.latent_dim_ != self._latent or isinstance(self.latent_dim_, bool):
+            raise ModelFileError(
+                f"latent_dim_ is {self.latent_dim_!r} but the parameters give {self._latent}"
+            )
+        shrinkage = self.shrinkage_
+        if not isinstance(shrinkage, (int, float)) or not 0 <= shrinkage <= 1:
+            raise ModelFileError(f"shrinkage_ must be a number in [0, 1], got {shrinkage!r}")
+        latent = self._latent
+        expected = {
+            "location_": (latent,),
+            "covariance_": (latent, latent),
+            "precision_cholesky_": (latent, latent),
+        }
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                raise ModelFileError(f"{name} has shape {getattr(self, name).shape}, expected {shape}")
+        if self.elbo_noise_.ndim != 2 or self.elbo_noise_.shape[1] != latent:
+            raise ModelFileError(
+                f"elbo_noise_ has shape {self.elbo_noise_.shape}, expected (elbo_samples, {latent})"
+            )
+        try:
+            np.linalg.cholesky(self.covariance_)
+        except np.linalg.LinAlgError:
+            raise ModelFileError("covariance_ is not positive definite") from None
+        diagonal = np.diagonal(self.precision_cholesky_)
+        if np.any(diagonal <= 0) or np.any(np.triu(self.precision_cholesky_, 1) != 0):
+            raise ModelFileError(
+                "precision_cholesky_ is not a lower-triangular Cholesky factor with a positive "
+                "diagonal"
+            )
 
     def _fit_scaling(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Resolve ``likelihood="auto"`` and ``normalize="auto"`` from the training values."""

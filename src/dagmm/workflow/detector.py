@@ -23,6 +23,7 @@ same rows as the pipeline.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,21 @@ _PREPROCESSOR_GROUP, _REFERENCE_GROUP = "preprocessor", "reference"
 #: Columns ``score_frame`` writes after the row number and id columns.
 SCORE_COLUMNS = ("energy", "score", "is_anomaly")
 EXPLAIN_COLUMNS = ("top_columns", "component", "component_probability")
+
+
+def _check_pipeline_structure(pipeline: Any) -> None:
+    """The pipeline section's JSON shape, checked before any value is used."""
+    if not isinstance(pipeline, dict):
+        raise ModelFileError(f"it must be a JSON object, got {type(pipeline).__name__}")
+    for key, kind in (("threshold", dict), ("preprocessor", dict), ("training", (dict, type(None)))):
+        if key not in pipeline:
+            raise ModelFileError(f"{key!r} is missing")
+        if not isinstance(pipeline[key], kind):
+            raise ModelFileError(f"{key!r} must be a JSON object, got {type(pipeline[key]).__name__}")
+    for key in ("label_col", "normal_label"):
+        value = pipeline.get(key)
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise ModelFileError(f"{key!r} must be a column name or value, got {type(value).__name__}")
 
 
 class TabularDetector:
@@ -465,6 +481,7 @@ class TabularDetector:
                 f"with dagmm.{config.get('class')}.load"
             )
         try:
+            _check_pipeline_structure(pipeline)
             if (
                 pipeline.get("class") != _PIPELINE_CLASS
                 or pipeline.get("version") != _PIPELINE_VERSION
@@ -477,14 +494,21 @@ class TabularDetector:
                 pipeline["preprocessor"], groups[_PREPROCESSOR_GROUP]
             )
             reference = np.sort(np.asarray(groups[_REFERENCE_GROUP]["energies"], dtype=np.float64))
+            if reference.ndim != 1 or not np.all(np.isfinite(reference)):
+                raise ModelFileError("the reference energies must be a 1-D array of finite numbers")
             policy = ThresholdPolicy.from_config(pipeline["threshold"])
-            threshold = float(pipeline["threshold"]["energy"])
-        except (KeyError, TypeError, ValueError) as exc:
+            threshold = pipeline["threshold"]["energy"]
+            if not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+                raise ModelFileError(f"threshold energy must be a finite number, got {threshold!r}")
+            threshold = float(threshold)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             detail = str(exc) if isinstance(exc, ModelFileError) else f"{type(exc).__name__}: {exc}"
             raise ModelFileError(
                 f"'{root / 'config.json'}' has a damaged pipeline section: {detail}"
             ) from None
-        model = DAGMM.load(root, device=device)
+        # The directory is read once (above): a model replaced meanwhile cannot
+        # give this network with another model's threshold.
+        model = DAGMM._from_model_dir(config, groups, root, device=device)
         if model.n_features_in_ != len(preprocessor.feature_names_out_) or reference.size == 0:
             raise ModelFileError(
                 f"'{root}' is inconsistent: the preprocessor makes "
