@@ -14,7 +14,6 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from sklearn.utils import Bunch
 
 from dagmm._version import __version__
 from dagmm.exceptions import DatasetNotFoundError
+from dagmm.persistence.atomic import sweep_leftovers, temp_path_for
 
 __all__ = ["DATA_HOME_ENV", "RemoteFile", "fetch_file", "get_data_home"]
 
@@ -190,13 +190,12 @@ def _download(
     with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response:
         expected_size = response.headers.get("Content-Length")
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Same folder, so os.replace is an atomic rename on the same file system.
-        fd, tmp_name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=_PART_SUFFIX
-        )
-        tmp = Path(tmp_name)
+        # Same folder, so os.replace is an atomic rename on the same file system;
+        # partial downloads of killed runs are removed first.
+        sweep_leftovers(path, kinds=(_PART_SUFFIX[1:],))
+        tmp = temp_path_for(path, _PART_SUFFIX[1:])
         try:
-            with os.fdopen(fd, "wb") as out:
+            with open(tmp, "xb") as out:
                 while chunk := response.read(_CHUNK_BYTES):
                     out.write(chunk)
                     digest.update(chunk)

@@ -97,7 +97,9 @@ def sweep_leftovers(target: Path, kinds: tuple[str, ...] = ("tmp",)) -> list[Pat
         if match:
             if _process_alive(int(match.group(1))):
                 continue
-        elif rest.endswith(".tmp") or rest.startswith(("saving-", "replaced-")):
+        elif rest.endswith(tuple(f".{kind}" for kind in kinds)) or rest.startswith(
+            ("saving-", "replaced-")
+        ):
             # dagmm before 0.2 named these without a process id: remove only old ones.
             try:
                 if now - entry.lstat().st_mtime < LEGACY_LEFTOVER_AGE_S:

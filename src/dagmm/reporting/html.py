@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import html
 import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from dagmm.persistence.atomic import atomic_write
 
 __all__ = ["Figure", "Table", "render_report", "write_atomic"]
 
@@ -82,18 +83,5 @@ def render_report(
 
 
 def write_atomic(path: str | os.PathLike, content: str | bytes) -> Path:
-    """Write a file under a temporary name beside it, then rename it into place."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        with open(temp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return target
+    """Write a file completely or not at all (see :func:`dagmm.persistence.atomic.atomic_write`)."""
+    return atomic_write(path, content)
