@@ -23,6 +23,13 @@ _CONTAMINATION = typer.Option(
 _THRESHOLD_FPR = typer.Option(
     None, "--threshold-fpr", help="Flag at this false-positive rate on the training rows instead."
 )
+_ESCAPE_FORMULAS = typer.Option(
+    None,
+    "--escape-formulas/--no-escape-formulas",
+    help="Prefix ' to text that a spreadsheet would run as a formula (=, +, -, @ ...); "
+    "default: on for CSV/TSV output, off for Parquet. Off writes ids byte for byte.",
+    show_default=False,
+)
 _CHUNK_SIZE = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-size", min=1, help=opt.CHUNK_SIZE_HELP)
 
 
@@ -36,6 +43,7 @@ def score(
     contamination: float | None = _CONTAMINATION,
     threshold_fpr: float | None = _THRESHOLD_FPR,
     chunk_size: int = _CHUNK_SIZE,
+    escape_formulas: bool | None = _ESCAPE_FORMULAS,
     device: str | None = opt.DEVICE,
     quiet: bool = opt.QUIET,
 ) -> None:
@@ -60,5 +68,6 @@ def score(
             threshold=policy,
             device=device,
             progress=not quiet,
+            escape_formulas=escape_formulas,
         )
     typer.echo(report.summary())

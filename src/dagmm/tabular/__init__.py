@@ -14,7 +14,14 @@ Examples
 """
 
 from dagmm.tabular._columns import MISSING_LABEL
-from dagmm.tabular.io import SUPPORTED_EXTENSIONS, AtomicTableWriter, iter_table_chunks, read_table
+from dagmm.tabular.io import (
+    SUPPORTED_EXTENSIONS,
+    AtomicTableWriter,
+    check_field_counts,
+    escape_formula,
+    iter_table_chunks,
+    read_table,
+)
 from dagmm.tabular.preprocessor import TabularPreprocessor, TabularWarning
 
 __all__ = [
@@ -23,6 +30,8 @@ __all__ = [
     "AtomicTableWriter",
     "TabularPreprocessor",
     "TabularWarning",
+    "check_field_counts",
+    "escape_formula",
     "iter_table_chunks",
     "read_table",
 ]

@@ -9,14 +9,22 @@ counting the header), so an error in a chunk can name the row, and chunks
 concatenate to the table :func:`read_table` returns. Each CSV chunk's dtypes
 are inferred from that chunk alone (a code column may be ``int64`` in one and
 text in the next); :class:`~dagmm.tabular.TabularPreprocessor` reads columns
-by the kind it fitted, so this does not change its output.
+by the kind it fitted, so this does not change its output. Columns named in
+``text_columns`` (identifiers) are read as text exactly as written: ``007``
+stays ``007`` and ``NA`` stays ``NA``.
+
+Every CSV/TSV row must have as many fields as the header: a row with more or
+fewer (a trailing delimiter, a stray comma) is refused with its line number,
+because pandas would otherwise shift its columns silently.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
+import json
 import os
-import uuid
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +34,25 @@ from typing import IO, Any
 import pandas as pd
 
 from dagmm.exceptions import DataError
+from dagmm.persistence.atomic import fsync_dir, fsync_file, sweep_leftovers, temp_path_for
 from dagmm.tabular._columns import name_list, suggest
 
-__all__ = ["AtomicTableWriter", "iter_table_chunks", "read_table", "SUPPORTED_EXTENSIONS"]
+try:  # the strings read_csv reads as missing by default
+    from pandas._libs.parsers import STR_NA_VALUES as _DEFAULT_NA
+except ImportError:  # pragma: no cover - a pandas that moved it
+    _DEFAULT_NA = {
+        "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+        "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+    }
+
+__all__ = [
+    "AtomicTableWriter",
+    "check_field_counts",
+    "escape_formula",
+    "iter_table_chunks",
+    "read_table",
+    "SUPPORTED_EXTENSIONS",
+]
 
 
 @dataclass(frozen=True)
@@ -104,15 +128,81 @@ def _check_columns(
     return wanted
 
 
-def _csv_options(table_format: _Format, columns: list[str] | None) -> dict[str, Any]:
+def _csv_options(
+    table_format: _Format,
+    columns: list[str] | None,
+    text_columns: Sequence[str] = (),
+    header: Sequence[str] = (),
+) -> dict[str, Any]:
     # low_memory=False: infer each column's dtype from all rows read at once
     # (the whole file, or the whole chunk), not from internal blocks of them.
-    return {
+    # index_col=False: never take the first field as the index.
+    options: dict[str, Any] = {
         "sep": table_format.sep,
         "usecols": columns,
         "low_memory": False,
+        "index_col": False,
         "compression": "gzip" if table_format.gzipped else None,
     }
+    if text_columns:
+        # Text columns keep every value as written ("NA", "007", ""); the
+        # others keep read_csv's missing-value strings.
+        text = set(text_columns)
+        options["dtype"] = {name: str for name in text}
+        options["keep_default_na"] = False
+        options["na_values"] = {name: list(_DEFAULT_NA) for name in header if name not in text}
+    return options
+
+
+def _open_text(source: Path, table_format: _Format) -> IO[str]:
+    opener = gzip.open if table_format.gzipped else open
+    return opener(source, "rt", encoding="utf-8-sig", newline="")
+
+
+def _field_count_checker(source: Path, table_format: _Format) -> Iterator[None]:
+    """Walk the records after the header, raising on one with another field count.
+
+    Each ``next()`` checks one non-blank record (blank lines are skipped, as
+    read_csv does); the generator ends with the file.
+    """
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with _open_text(source, table_format) as handle:
+            reader = csv.reader(handle, delimiter=table_format.sep)
+            header = next(reader, None)
+            if header is None:
+                return
+            expected = len(header)
+            line = reader.line_num
+            for record in reader:
+                start, line = line + 1, reader.line_num
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue
+                if len(record) != expected:
+                    raise DataError(
+                        f"'{source}' line {start} has {len(record)} fields but the header has "
+                        f"{expected}; every row needs one field per column (a trailing "
+                        f"'{table_format.sep}' adds an empty field): fix the file"
+                    )
+                yield
+    except csv.Error as exc:
+        raise DataError(f"cannot parse '{source}' as a delimited table: {exc}") from None
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError, OSError) as exc:
+        raise _csv_error(source, exc) from None
+
+
+def check_field_counts(path: str | os.PathLike) -> None:
+    """Refuse a CSV/TSV file with a row whose field count differs from its header's.
+
+    Raises
+    ------
+    DataError
+        Naming the first such line. Parquet files always pass.
+    """
+    source, table_format = _existing_file(path)
+    if table_format.kind == "csv":
+        for _ in _field_count_checker(source, table_format):
+            pass
 
 
 def _csv_error(source: Path, exc: Exception) -> DataError:
@@ -161,13 +251,40 @@ def _parquet_columns(parquet: Any, columns: list[str] | None) -> list[str]:
     return [name for name in parquet.schema_arrow.names if name not in index_columns]
 
 
-def _arrow_to_frame(table: Any, start: int) -> pd.DataFrame:
+def _arrow_to_frame(table: Any, start: int, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    if text_columns:
+        pa, _ = _pyarrow()
+        import pyarrow.compute as pc
+
+        cast = set()
+        for name in text_columns:
+            if name in table.column_names:
+                index = table.column_names.index(name)
+                column = table.column(index)
+                if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+                    table = table.set_column(index, name, pc.cast(column, pa.string()))
+                    cast.add(name)
+        metadata = table.schema.metadata or {}
+        if cast and b"pandas" in metadata:
+            # The stored pandas dtype (Int64...) would turn the text back into numbers.
+            pandas_meta = json.loads(metadata[b"pandas"])
+            for entry in pandas_meta.get("columns", []):
+                if entry.get("name") in cast:
+                    entry.update(pandas_type="unicode", numpy_type="object", metadata=None)
+            table = table.replace_schema_metadata(
+                {**metadata, b"pandas": json.dumps(pandas_meta).encode()}
+            )
     frame = table.to_pandas()
     frame.index = pd.RangeIndex(start, start + len(frame))
     return frame
 
 
-def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike,
+    columns: Sequence[str] | None = None,
+    *,
+    text_columns: Sequence[str] = (),
+) -> pd.DataFrame:
     """Read a whole CSV, TSV or Parquet file into a DataFrame.
 
     Parameters
@@ -176,6 +293,9 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
         A ``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, ``.parquet`` or ``.pq`` file.
     columns : list of str, optional
         Read only these columns, in this order.
+    text_columns : list of str, optional
+        Columns read as text exactly as written (identifiers): no number
+        parsing, no missing-value strings (a blank stays ``""``).
 
     Returns
     -------
@@ -188,8 +308,9 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
     FileNotFoundError
         If the file does not exist.
     DataError
-        If the extension is unknown, the file is empty or cannot be parsed, or
-        a requested column is absent.
+        If the extension is unknown, the file is empty or cannot be parsed, a
+        row's field count differs from the header's, or a requested column is
+        absent.
 
     Examples
     --------
@@ -204,21 +325,27 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
         )
         pa, _ = _pyarrow()
         try:
-            return _arrow_to_frame(parquet.read(columns=wanted), 0)
+            return _arrow_to_frame(parquet.read(columns=wanted), 0, text_columns)
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataError(f"'{source}' is a damaged Parquet file ({exc})") from None
         finally:
             parquet.close()
-    wanted = _check_columns(source, _csv_header(source, table_format), columns)
+    header = _csv_header(source, table_format)
+    wanted = _check_columns(source, header, columns)
+    check_field_counts(source)
     try:
-        frame = pd.read_csv(source, **_csv_options(table_format, wanted))
+        frame = pd.read_csv(source, **_csv_options(table_format, wanted, text_columns, header))
     except _CSV_ERRORS as exc:
         raise _csv_error(source, exc) from None
     return frame if wanted is None else frame[wanted]
 
 
 def iter_table_chunks(
-    path: str | os.PathLike, chunksize: int, columns: Sequence[str] | None = None
+    path: str | os.PathLike,
+    chunksize: int,
+    columns: Sequence[str] | None = None,
+    *,
+    text_columns: Sequence[str] = (),
 ) -> Iterator[pd.DataFrame]:
     """Stream a CSV, TSV or Parquet file in chunks of at most ``chunksize`` rows.
 
@@ -234,6 +361,8 @@ def iter_table_chunks(
         Most rows per chunk.
     columns : list of str, optional
         Read only these columns, in this order.
+    text_columns : list of str, optional
+        Columns read as text exactly as written (see :func:`read_table`).
 
     Yields
     ------
@@ -261,27 +390,42 @@ def iter_table_chunks(
         wanted = _parquet_columns(
             parquet, _check_columns(source, parquet.schema_arrow.names, columns)
         )
-        return _parquet_chunks(source, parquet, wanted, chunksize)
-    wanted = _check_columns(source, _csv_header(source, table_format), columns)
-    return _csv_chunks(source, table_format, wanted, chunksize)
+        return _parquet_chunks(source, parquet, wanted, chunksize, text_columns)
+    header = _csv_header(source, table_format)
+    wanted = _check_columns(source, header, columns)
+    return _csv_chunks(source, table_format, wanted, chunksize, text_columns, header)
 
 
 def _csv_chunks(
-    source: Path, table_format: _Format, wanted: list[str] | None, chunksize: int
+    source: Path,
+    table_format: _Format,
+    wanted: list[str] | None,
+    chunksize: int,
+    text_columns: Sequence[str],
+    header: list[str],
 ) -> Iterator[pd.DataFrame]:
+    # The field counts are checked alongside, record for record, so a bad
+    # row is refused before the chunk holding it is used (and at the latest
+    # before the iteration ends).
+    checker = _field_count_checker(source, table_format)
+    options = _csv_options(table_format, wanted, text_columns, header)
     try:
-        with pd.read_csv(
-            source, chunksize=chunksize, **_csv_options(table_format, wanted)
-        ) as reader:
+        with pd.read_csv(source, chunksize=chunksize, **options) as reader:
             for chunk in reader:  # the reader numbers rows on across chunks
+                for _ in range(len(chunk)):
+                    next(checker, None)
                 if len(chunk):  # a header-only file gives one empty chunk
                     yield chunk if wanted is None else chunk[wanted]
     except _CSV_ERRORS as exc:
+        for _ in checker:  # a field-count error names the line in our words
+            pass
         raise _csv_error(source, exc) from None
+    for _ in checker:
+        pass
 
 
 def _parquet_chunks(
-    source: Path, parquet: Any, wanted: list[str], chunksize: int
+    source: Path, parquet: Any, wanted: list[str], chunksize: int, text_columns: Sequence[str]
 ) -> Iterator[pd.DataFrame]:
     pa, _ = _pyarrow()
     start = 0
@@ -289,7 +433,7 @@ def _parquet_chunks(
         for batch in parquet.iter_batches(batch_size=chunksize, columns=wanted):
             if batch.num_rows == 0:
                 continue
-            yield _arrow_to_frame(pa.Table.from_batches([batch]), start)
+            yield _arrow_to_frame(pa.Table.from_batches([batch]), start, text_columns)
             start += batch.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"'{source}' is a damaged Parquet file ({exc})") from None
@@ -312,6 +456,12 @@ class AtomicTableWriter:
         or ``.pq``. Missing parent directories are created.
     overwrite : bool, default=True
         Whether an existing file at ``path`` may be replaced.
+    escape_formulas : bool, optional
+        Prefix ``'`` to text cells (and column names) that a spreadsheet would
+        run as a formula: those starting with ``=``, ``+``, ``-``, ``@``, a tab
+        or a carriage return, unless the whole cell is a number (``-5``).
+        Default: on for CSV/TSV, off for Parquet (not opened by spreadsheets).
+        Turn it off to write text byte for byte.
 
     Attributes
     ----------
@@ -329,15 +479,26 @@ class AtomicTableWriter:
     Notes
     -----
     Every chunk must have the first chunk's columns. For Parquet the first
-    chunk also fixes the column types; later chunks are cast to them. Index
+    chunk also fixes the column types (text columns as strings, whatever
+    their values); later chunks are cast to them, and a value that does not
+    fit is refused naming its column. Index
     labels are not written. With no chunk written, a CSV destination is an
     empty file and a Parquet one a table without columns.
     """
 
-    def __init__(self, path: str | os.PathLike, *, overwrite: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        overwrite: bool = True,
+        escape_formulas: bool | None = None,
+    ) -> None:
         self.path = Path(path)
         self.overwrite = overwrite
         self._format = _format_of(self.path)
+        self.escape_formulas = (
+            self._format.kind == "csv" if escape_formulas is None else bool(escape_formulas)
+        )
         self.rows_written = 0
         self._chunks_written = 0
         self._temp: Path | None = None
@@ -358,7 +519,9 @@ class AtomicTableWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # A unique hidden name in the destination's directory: os.replace within
         # one file system is atomic; mode "x" never clobbers a stranger's file.
-        self._temp = self.path.parent / f".{self.path.name}.{uuid.uuid4().hex[:12]}.tmp"
+        # Temporary files of killed writers of the same path go first.
+        sweep_leftovers(self.path)
+        self._temp = temp_path_for(self.path)
         if self._format.kind == "csv":
             opener = gzip.open if self._format.gzipped else open
             self._handle = opener(self._temp, "xt", encoding="utf-8", newline="")
@@ -390,6 +553,8 @@ class AtomicTableWriter:
                 f"chunk columns {name_list(columns)} differ from the first chunk's columns "
                 f"{name_list(self._columns)}; write every chunk with the same columns"
             )
+        if self.escape_formulas:
+            frame = _escape_frame(frame)
         if self._format.kind == "csv":
             header = self._chunks_written == 0  # even a 0-row first chunk writes the header
             frame.to_csv(self._handle, sep=self._format.sep, index=False, header=header)
@@ -402,16 +567,26 @@ class AtomicTableWriter:
         pa, pq = _pyarrow()
         if self._parquet_writer is None:
             table = pa.Table.from_pandas(frame, preserve_index=False)
-            self._parquet_writer = pq.ParquetWriter(self._temp, table.schema)
-        else:
-            schema = self._parquet_writer.schema
-            try:
-                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                raise DataError(
-                    f"a chunk's values do not fit the column types of the first chunk ({exc}); "
-                    "give every chunk the same column dtypes"
-                ) from None
+            # Text columns (object/str dtype) are strings even when the first
+            # chunk's values are all missing (an inferred "null" type) or all
+            # numbers, so later chunks always fit.
+            fields = [
+                pa.field(field.name, pa.string())
+                if not pd.api.types.is_numeric_dtype(frame[field.name])
+                and not pd.api.types.is_bool_dtype(frame[field.name])
+                and not pd.api.types.is_datetime64_any_dtype(frame[field.name])
+                and (pa.types.is_null(field.type) or pa.types.is_string(field.type)
+                     or pa.types.is_large_string(field.type))
+                else field
+                for field in table.schema
+            ]
+            schema = pa.schema(fields, metadata=table.schema.metadata)
+            self._parquet_writer = pq.ParquetWriter(self._temp, schema)
+        schema = self._parquet_writer.schema
+        try:
+            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise DataError(_misfit_message(frame, schema, pa)) from exc
         self._parquet_writer.write_table(table)
 
     def __exit__(
@@ -442,8 +617,9 @@ class AtomicTableWriter:
         else:  # Parquet with no chunk: still a valid (empty) file
             pa, pq = _pyarrow()
             pq.write_table(pa.table({}), self._temp)
-        _fsync(self._temp)
+        fsync_file(self._temp)
         os.replace(self._temp, self.path)
+        fsync_dir(self.path.parent)
 
     def _discard(self) -> None:
         for closable in (self._handle, self._parquet_writer):
@@ -456,7 +632,51 @@ class AtomicTableWriter:
             self._temp.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
-    # Data on disk before the rename, so a crash cannot leave a renamed but empty file.
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+def _misfit_message(frame: pd.DataFrame, schema: Any, pa: ModuleType) -> str:
+    """Name the first column of ``frame`` whose values do not fit ``schema``."""
+    for field in schema:
+        try:
+            pa.Array.from_pandas(frame[field.name], type=field.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            return (
+                f"column {field.name!r} was written as {field.type} from the first chunk, but a "
+                f"later chunk holds {frame[field.name].dtype} values that do not fit ({exc}); "
+                "give the column one type in every chunk (text for identifiers)"
+            )
+    return "a chunk's values do not fit the column types of the first chunk"
+
+
+#: Cells a spreadsheet runs as formulas start with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def escape_formula(value: Any) -> Any:
+    """``'`` + ``value`` when a spreadsheet would run the text as a formula, else ``value``.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    is escaped unless it is a plain number (``-5``, ``+1.5e3``): a number is
+    not a formula, and escaping it would change it. Non-text values are
+    returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with formula-like text cells and column names escaped (a copy if changed)."""
+    names = [escape_formula(str(name)) for name in frame.columns]
+    text = [
+        name for name in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[name])
+        and not pd.api.types.is_bool_dtype(frame[name])
+        and not pd.api.types.is_datetime64_any_dtype(frame[name])
+    ]
+    if not text and names == [str(name) for name in frame.columns]:
+        return frame
+    out = frame.copy()
+    for name in text:
+        out[name] = out[name].map(escape_formula, na_action="ignore")
+    out.columns = names
+    return out

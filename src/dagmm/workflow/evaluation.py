@@ -170,7 +170,10 @@ def evaluate_detector(
         source = "the data"
     else:
         source = f"'{data}'"
-        chunks = iter_table_chunks(data, chunksize, columns=needed_columns(detector, label_col))
+        chunks = iter_table_chunks(
+            data, chunksize, columns=needed_columns(detector, label_col),
+            text_columns=detector.preprocessor_.id_columns_,
+        )
     energies, labels, found = [], [], set()
     sample = _LatentSample(LATENT_POINTS_PER_CLASS, seed)
     with tqdm(desc="evaluating", unit=" rows", disable=not progress, leave=False) as bar:

@@ -96,6 +96,7 @@ def score_file(
     threshold: ThresholdPolicy | None = None,
     device: str | None = None,
     progress: bool = False,
+    escape_formulas: bool | None = None,
 ) -> ScoreReport:
     """Score every row of a CSV/TSV/Parquet file and write the scores atomically.
 
@@ -122,6 +123,14 @@ def score_file(
         Where to run the network (default: as saved, CUDA when available).
     progress : bool, default=False
         Show a progress bar over the rows.
+    escape_formulas : bool, optional
+        Prefix ``'`` to text cells a spreadsheet would run as formulas (see
+        :class:`~dagmm.tabular.AtomicTableWriter`); default on for CSV/TSV.
+
+    Notes
+    -----
+    Id columns are read and written as text, exactly as in the input
+    (``007`` stays ``007``, ``NA`` stays ``NA``), apart from formula escaping.
 
     Returns
     -------
@@ -135,11 +144,14 @@ def score_file(
     if target.exists() and source.exists() and target.resolve() == source.resolve():
         raise DataError(f"the output '{target}' is the input file; write the scores elsewhere")
     chunks = iter_table_chunks(
-        source, aligned_chunk_rows(chunksize), columns=needed_columns(detector)
+        source,
+        aligned_chunk_rows(chunksize),
+        columns=needed_columns(detector),
+        text_columns=detector.preprocessor_.id_columns_,
     )
     rows = flagged = 0
     with (
-        AtomicTableWriter(target) as writer,
+        AtomicTableWriter(target, escape_formulas=escape_formulas) as writer,
         tqdm(desc="scoring", unit=" rows", disable=not progress, leave=False) as bar,
     ):
         for chunk in chunks:
