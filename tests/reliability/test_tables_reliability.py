@@ -199,3 +199,31 @@ def test_leftover_of_a_killed_table_writer_is_swept(tmp_path):
     with AtomicTableWriter(tmp_path / "out.csv") as out:
         out.write(pd.DataFrame({"a": [1]}))
     assert not leftover.exists() and live.exists()
+
+
+# ------------------------------------------------- 8: SIGTERM during a write
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGTERM") or os.name != "posix",
+                    reason="POSIX signals")
+def test_sigterm_during_score_leaves_no_temporary_file(model, tmp_path):
+    import signal
+    import time
+
+    frame = _table(60_000, seed=7)
+    frame.insert(0, "txn_id", np.arange(len(frame)))
+    source = tmp_path / "big.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "s.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dagmm", "score", str(source), "-m", str(model), "-o", str(out),
+         "--chunk-size", "768", "--quiet"],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob(".s.csv.*.tmp")):
+        time.sleep(0.05)
+        assert process.poll() is None, process.stderr.read()
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=60)
+    assert code == 143, process.stderr.read()
+    assert not out.exists() and not list(tmp_path.glob(".s.csv.*"))

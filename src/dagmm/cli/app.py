@@ -8,8 +8,10 @@ traceback instead.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import typer
 
@@ -58,13 +60,45 @@ def _register_commands() -> None:
     )
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds like Ctrl-C, so every write in progress is undone."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only).
+
+    Without this, ``kill`` (or a scheduler's stop) ends the process at once
+    and leaves the hidden temporary file of a write in progress behind.
+    """
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except (ValueError, OSError, AttributeError):  # not the main thread, or no SIGTERM
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _register_commands()
     try:
-        app(args=args, prog_name="dagmm", standalone_mode=False)
+        with _sigterm_as_interrupt():
+            app(args=args, prog_name="dagmm", standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted: no file was left half-written.", err=True)
+        return 130
+    except Terminated:
+        typer.echo("Terminated: no file was left half-written.", err=True)
+        return 143
     except typer.Exit as stop:
         return stop.exit_code
     except typer.Abort:
