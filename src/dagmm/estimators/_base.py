@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
 from dagmm.exceptions import ModelFileError
+from dagmm.math.scaling import constant_columns
 from dagmm.nn.layers import activation_name
 from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.training.compile import maybe_compile
@@ -85,6 +86,9 @@ def local_torch_seed(seed: int, device: torch.device) -> Iterator[None]:
 def scaling_statistics(X: np.ndarray, normalize: bool | str) -> tuple[np.ndarray, np.ndarray]:
     """Per-column centre and scale for ``normalize`` (constant columns get scale 1).
 
+    A column is constant under the relative rule of
+    :func:`dagmm.math.scaling.constant_columns`, whatever its unit.
+
     Parameters
     ----------
     X : ndarray, shape (n, D)
@@ -103,8 +107,11 @@ def scaling_statistics(X: np.ndarray, normalize: bool | str) -> tuple[np.ndarray
     else:  # "minmax"
         center = X64.min(axis=0)
         scale = X64.max(axis=0) - center
-    # A constant column carries no information; leave it at zero instead of dividing by 0.
-    scale = np.where(scale > np.finfo(np.float32).eps * np.maximum(1.0, np.abs(center)), scale, 1.0)
+    # A constant column (one relative rule, dagmm.math.scaling) carries no
+    # information: centre it on its value and never divide by ~0.
+    constant = constant_columns(scale, np.abs(X64).max(axis=0))
+    center = np.where(constant, X64.min(axis=0), center)
+    scale = np.where(constant, 1.0, scale)
     return center, scale
 
 

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from dagmm.exceptions import DataError, ModelFileError
+from dagmm.math.scaling import constant_columns
 from dagmm.tabular._columns import (
     MISSING_LABEL,
     as_frame,
@@ -59,9 +60,6 @@ _DATETIME_FEATURES = ("calendar", "epoch", "drop")
 # Fraction of text values that must parse as numbers before a column that also
 # holds text is reported as a probably broken numeric column.
 _MOSTLY_NUMERIC = 0.9
-# A spread below this fraction of the column's magnitude is float rounding on a
-# constant column, not signal: such a column is centred but not divided.
-_CONSTANT_RTOL = 1e-12
 
 
 class TabularWarning(UserWarning):
@@ -181,7 +179,7 @@ def _scaling(values: np.ndarray, scale: str | None) -> tuple[float, float]:
     else:  # "minmax"
         offset, spread = float(observed.min()), float(observed.max() - observed.min())
     magnitude = float(np.abs(observed).max())
-    if not math.isfinite(spread) or spread <= _CONSTANT_RTOL * magnitude:
+    if constant_columns(spread, magnitude).item():  # the one relative rule
         # Constant column: centre it on its exact value (a mean may be off by
         # rounding) and never divide by ~0.
         return float(observed.min()), 1.0
