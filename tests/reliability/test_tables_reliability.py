@@ -227,3 +227,13 @@ def test_sigterm_during_score_leaves_no_temporary_file(model, tmp_path):
     code = process.wait(timeout=60)
     assert code == 143, process.stderr.read()
     assert not out.exists() and not list(tmp_path.glob(".s.csv.*"))
+
+
+def test_a_lone_carriage_return_in_text_survives_the_round_trip(tmp_path):
+    # Found by the property tests: the csv module leaves "\r" unquoted.
+    path = tmp_path / "out.csv"
+    frame = pd.DataFrame({"id": ["a\rb", "c", "d\r"], "x": [1.5, 2.0, 3.0]})
+    with AtomicTableWriter(path, escape_formulas=False) as out:
+        out.write(frame)
+    back = read_table(path, text_columns=["id"])
+    assert back["id"].tolist() == ["a\rb", "c", "d\r"] and back["x"].tolist() == [1.5, 2.0, 3.0]

@@ -557,7 +557,12 @@ class AtomicTableWriter:
             frame = _escape_frame(frame)
         if self._format.kind == "csv":
             header = self._chunks_written == 0  # even a 0-row first chunk writes the header
-            frame.to_csv(self._handle, sep=self._format.sep, index=False, header=header)
+            # The csv module quotes a field holding "\n" but not one holding a
+            # lone "\r", which readers take for a line break: quote all text then.
+            quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(frame) else csv.QUOTE_MINIMAL
+            frame.to_csv(
+                self._handle, sep=self._format.sep, index=False, header=header, quoting=quoting
+            )
         else:
             self._write_parquet(frame)
         self.rows_written += len(frame)
@@ -644,6 +649,17 @@ def _misfit_message(frame: pd.DataFrame, schema: Any, pa: ModuleType) -> str:
                 "give the column one type in every chunk (text for identifiers)"
             )
     return "a chunk's values do not fit the column types of the first chunk"
+
+
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    if any("\r" in str(name) for name in frame.columns):
+        return True
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            if column.map(lambda v: isinstance(v, str) and "\r" in v).any():
+                return True
+    return False
 
 
 #: Cells a spreadsheet runs as formulas start with one of these.
