@@ -350,3 +350,60 @@ def test_config_of_the_wrong_shape_is_refused(two_models, tmp_path, key, value, 
     _write_config(path, config)
     with pytest.raises(ModelFileError, match=match):
         DAGMM.load(path)
+
+
+@pytest.fixture(scope="module")
+def workflow_model(tmp_path_factory) -> Path:
+    import pandas as pd
+
+    from dagmm.workflow import FitOptions, TabularDetector
+
+    frame = pd.DataFrame({"a": np.arange(150.0) % 7, "b": np.arange(150.0) % 5})
+    options = FitOptions(epochs=1, batch_size=64, comp_hiddens=(4, 1), est_hiddens=(3, 2),
+                         device="cpu")
+    root = tmp_path_factory.mktemp("workflow")
+    return TabularDetector.from_options(options).fit(frame).save(root / "model")
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda c: c["pipeline"]["threshold"].update(energy=float("nan")),
+         "threshold energy must be a finite number"),
+        (lambda c: c.update(pipeline=["x"]), "pipeline section: it must be a JSON object"),
+        (lambda c: c.update(params=[1]), "'params' must be a JSON object"),
+        (lambda c: c["pipeline"].update(preprocessor=3), "'preprocessor' must be a JSON object"),
+        (lambda c: c["pipeline"].update(label_col={"x": 1}), "'label_col' must be"),
+    ],
+)
+def test_damaged_workflow_configs_are_one_clear_error(workflow_model, tmp_path, capsys, edit,
+                                                      match):
+    import shutil
+
+    from dagmm.cli import main
+    from dagmm.workflow import TabularDetector
+
+    copy = Path(shutil.copytree(workflow_model, tmp_path / "copy"))
+    config = _config(copy)
+    edit(config)
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match=match):
+        TabularDetector.load(copy)
+    data = tmp_path / "new.csv"
+    data.write_text("a,b\n1,2\n3,4\n")
+    code = main(["score", str(data), "--model", str(copy), "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_deeply_nested_config_is_exit_2_in_the_cli(workflow_model, tmp_path, capsys):
+    import shutil
+
+    from dagmm.cli import main
+
+    copy = Path(shutil.copytree(workflow_model, tmp_path / "copy"))
+    (copy / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    data = tmp_path / "new.csv"
+    data.write_text("a,b\n1,2\n")
+    code = main(["score", str(data), "--model", str(copy), "--out", str(tmp_path / "s.csv")])
+    assert code == 2 and "nested deeper" in capsys.readouterr().err

@@ -237,3 +237,16 @@ def test_a_lone_carriage_return_in_text_survives_the_round_trip(tmp_path):
         out.write(frame)
     back = read_table(path, text_columns=["id"])
     assert back["id"].tolist() == ["a\rb", "c", "d\r"] and back["x"].tolist() == [1.5, 2.0, 3.0]
+
+
+def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "out.csv"
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(DataError, match=r"cannot write '.*out.csv': No space left on device"):
+        with AtomicTableWriter(path) as out:
+            monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+            out.write(pd.DataFrame({"a": [1]}))
+    assert list(tmp_path.iterdir()) == []

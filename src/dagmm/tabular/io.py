@@ -516,19 +516,29 @@ class AtomicTableWriter:
             raise DataError(
                 f"'{self.path}' already exists and overwrite=False; remove it or choose another path"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A unique hidden name in the destination's directory: os.replace within
-        # one file system is atomic; mode "x" never clobbers a stranger's file.
-        # Temporary files of killed writers of the same path go first.
-        sweep_leftovers(self.path)
-        self._temp = temp_path_for(self.path)
-        if self._format.kind == "csv":
-            opener = gzip.open if self._format.gzipped else open
-            self._handle = opener(self._temp, "xt", encoding="utf-8", newline="")
-        else:
-            self._temp.touch(exist_ok=False)  # claim the name; the Parquet writer opens it later
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A unique hidden name in the destination's directory: os.replace within
+            # one file system is atomic; mode "x" never clobbers a stranger's file.
+            # Temporary files of killed writers of the same path go first.
+            sweep_leftovers(self.path)
+            self._temp = temp_path_for(self.path)
+            if self._format.kind == "csv":
+                opener = gzip.open if self._format.gzipped else open
+                self._handle = opener(self._temp, "xt", encoding="utf-8", newline="")
+            else:
+                self._temp.touch(exist_ok=False)  # claim the name; the Parquet writer opens it
+        except OSError as exc:
+            self._discard()
+            raise self._os_error(exc) from None
         self._state = "open"
         return self
+
+    def _os_error(self, exc: OSError) -> DataError:
+        return DataError(
+            f"cannot write '{self.path}': {exc.strerror or exc}; check the folder's "
+            "permissions and free space"
+        )
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (its index is not written).
@@ -560,11 +570,17 @@ class AtomicTableWriter:
             # The csv module quotes a field holding "\n" but not one holding a
             # lone "\r", which readers take for a line break: quote all text then.
             quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(frame) else csv.QUOTE_MINIMAL
-            frame.to_csv(
-                self._handle, sep=self._format.sep, index=False, header=header, quoting=quoting
-            )
+            try:
+                frame.to_csv(
+                    self._handle, sep=self._format.sep, index=False, header=header, quoting=quoting
+                )
+            except OSError as exc:
+                raise self._os_error(exc) from None
         else:
-            self._write_parquet(frame)
+            try:
+                self._write_parquet(frame)
+            except OSError as exc:
+                raise self._os_error(exc) from None
         self.rows_written += len(frame)
         self._chunks_written += 1
 
@@ -607,6 +623,9 @@ class AtomicTableWriter:
             if exc_type is None:
                 self._finish()
                 return
+        except OSError as error:
+            self._discard()
+            raise self._os_error(error) from None
         except BaseException:
             self._discard()
             raise
