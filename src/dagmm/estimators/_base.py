@@ -362,7 +362,9 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         path : path-like
-            Destination directory; written atomically.
+            Destination directory. A model already there is replaced in one
+            atomic step (a concurrent load sees the old or the new model);
+            other files in the directory are kept.
         overwrite : bool, default=True
             Replace an existing dagmm model directory at ``path``.
 
@@ -399,7 +401,17 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         Raises
         ------
         ModelFileError
-            If the directory is missing, damaged or holds another kind of model.
+            If the directory is missing, damaged or holds another kind of
+            model, or a parameter, fitted value or array is invalid (the
+            message names it).
+
+        Notes
+        -----
+        A model being replaced while it loads is read again, so the result is
+        one whole model. The checksums in ``config.json`` prove integrity, not
+        origin: load models only from places you trust (nothing is unpickled
+        or executed, and every value is checked, but an edited model can still
+        score wrongly).
         """
         config, groups = read_model_dir(path, expected_class=cls.__name__)
         return cls._from_model_dir(config, groups, Path(path), device=device)
