@@ -411,6 +411,8 @@ def read_model_dir(
         recovered = _recover_interrupted_replace(root)
         if recovered is not None:
             root = recovered
+    if root.exists() and not root.is_dir():
+        raise ModelFileError(f"'{root}' is a file, not a model directory")
     if not root.is_dir():
         raise ModelFileError(f"'{root}' is not a model directory: no such directory")
     for attempt in range(READ_ATTEMPTS):
