@@ -533,8 +533,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         # The declared widths against the stored weights, on the meta device
         # (no memory), before a real network of those widths is allocated.
         with torch.device("meta"):
-            expected = {key: tuple(value.shape) for key, value in
-                        self._build_module(n_features).state_dict().items()}
+            skeleton = self._build_module(n_features)
+        expected = {key: tuple(value.shape) for key, value in skeleton.state_dict().items()}
         stored = {key: tuple(value.shape) for key, value in weights.items()}
         if expected != stored:
             differ = sorted(set(expected) ^ set(stored)) or sorted(
@@ -550,8 +550,14 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
                 raise ModelFileError(f"the network weight {key!r} holds NaN or infinite values")
         self.device_ = device_for_loading(self.device)
-        module = self._build_module(n_features)
         state = {key: torch.from_numpy(np.array(value)) for key, value in weights.items()}
+        tensors = {**dict(skeleton.named_parameters()), **dict(skeleton.named_buffers())}
+        if set(tensors) == set(expected):
+            # Every tensor is in the saved state: give the skeleton storage
+            # instead of building (and randomly initialising) a second network.
+            module = skeleton.to_empty(device="cpu")
+        else:  # a buffer the state does not hold must be built for real
+            module = self._build_module(n_features)
         module.load_state_dict(state, strict=True)
         self.module_ = module.to(self.device_).eval()
         self._scoring_state_changed()
