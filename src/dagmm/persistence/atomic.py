@@ -43,6 +43,8 @@ def temp_path_for(target: Path, kind: str = "tmp") -> Path:
 def _process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: go by age instead
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -95,7 +97,9 @@ def sweep_leftovers(target: Path, kinds: tuple[str, ...] = ("tmp",)) -> list[Pat
         rest = entry.name[len(prefix):]
         match = ours.fullmatch(rest)
         if match:
-            if _process_alive(int(match.group(1))):
+            if _process_alive(int(match.group(1))) and not (
+                os.name == "nt" and _older_than(entry, now, LEGACY_LEFTOVER_AGE_S)
+            ):
                 continue
         elif rest.endswith(tuple(f".{kind}" for kind in kinds)) or rest.startswith(
             ("saving-", "replaced-")
@@ -113,6 +117,13 @@ def sweep_leftovers(target: Path, kinds: tuple[str, ...] = ("tmp",)) -> list[Pat
         _remove(entry)
         removed.append(entry)
     return removed
+
+
+def _older_than(entry: Path, now: float, seconds: float) -> bool:
+    try:
+        return now - entry.lstat().st_mtime >= seconds
+    except OSError:
+        return False
 
 
 def fsync_file(path: Path) -> None:
