@@ -26,7 +26,7 @@ from sklearn.utils import Bunch
 
 from dagmm._version import __version__
 from dagmm.exceptions import DatasetNotFoundError
-from dagmm.persistence.atomic import sweep_leftovers, temp_path_for
+from dagmm.persistence.atomic import AtomicPath
 
 __all__ = ["DATA_HOME_ENV", "RemoteFile", "fetch_file", "get_data_home"]
 
@@ -190,18 +190,16 @@ def _download(
     with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response:
         expected_size = response.headers.get("Content-Length")
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Same folder, so os.replace is an atomic rename on the same file system;
-        # partial downloads of killed runs are removed first.
-        sweep_leftovers(path, kinds=(_PART_SUFFIX[1:],))
-        tmp = temp_path_for(path, _PART_SUFFIX[1:])
+        # The one atomic writer: renamed into place only when complete and
+        # checked; partial downloads of killed runs are removed first.
+        atomic = AtomicPath(path, kind=_PART_SUFFIX[1:])
+        tmp = atomic.begin()
         try:
             with open(tmp, "xb") as out:
                 while chunk := response.read(_CHUNK_BYTES):
                     out.write(chunk)
                     digest.update(chunk)
                     n_bytes += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
             if expected_size is not None and expected_size.isdigit():
                 if n_bytes != int(expected_size):
                     raise ValueError(
@@ -215,9 +213,9 @@ def _download(
                     )
             elif validate is not None:
                 validate(tmp)
-            os.replace(tmp, path)
+            atomic.commit()
         finally:
-            tmp.unlink(missing_ok=True)
+            atomic.abort()  # a no-op after the commit
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ recognise every name :func:`temp_path_for` makes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -28,7 +29,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_write", "fsync_dir", "fsync_file", "sweep_leftovers", "temp_path_for"]
+__all__ = [
+    "AtomicPath",
+    "atomic_write",
+    "fsync_dir",
+    "fsync_file",
+    "sweep_leftovers",
+    "temp_path_for",
+]
 
 #: Temporary names of dagmm 0.x before process ids were recorded (``.NAME.<12 hex>.tmp``,
 #: ``.NAME.<prefix>.<random>.tmp``); removed once older than this many seconds.
@@ -146,6 +154,59 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class AtomicPath:
+    """One file written completely or not at all: the primitive every writer uses.
+
+    :meth:`begin` removes leftovers of killed writers of ``target`` and
+    returns a fresh temporary path beside it; write that path however you
+    like (a stream, pyarrow, ``savefig``), then :meth:`commit` flushes it to
+    disk and renames it over ``target``, or :meth:`abort` removes it.
+    :func:`atomic_write`, :class:`dagmm.tabular.AtomicTableWriter`, the model
+    directory's ``config.json`` and data-set downloads are built on it.
+
+    Parameters
+    ----------
+    target : path-like
+        The destination file. Missing parent folders are created by :meth:`begin`.
+    kind : str, default="tmp"
+        The temporary file's suffix (downloads use ``"part"``).
+    """
+
+    def __init__(self, target: str | os.PathLike, kind: str = "tmp") -> None:
+        self.target = Path(target)
+        self.kind = kind
+        self.temp: Path | None = None
+
+    def begin(self) -> Path:
+        """Sweep leftovers and return the temporary path to write (not yet created)."""
+        if self.target.is_dir():
+            raise IsADirectoryError(f"cannot write '{self.target}': it is a folder; give a file path")
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        sweep_leftovers(self.target, kinds=(self.kind,))
+        self.temp = temp_path_for(self.target, self.kind)
+        return self.temp
+
+    def commit(self) -> Path:
+        """Flush the temporary file to disk and rename it over the target."""
+        assert self.temp is not None, "begin() first"
+        try:
+            fsync_file(self.temp)
+            os.replace(self.temp, self.target)
+        except BaseException:
+            self.abort()
+            raise
+        self.temp = None
+        fsync_dir(self.target.parent)
+        return self.target
+
+    def abort(self) -> None:
+        """Remove the temporary file (the target is untouched)."""
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                self.temp.unlink(missing_ok=True)
+            self.temp = None
+
+
 def atomic_write(
     path: str | os.PathLike,
     content: str | bytes | Callable[[IO[bytes]], object],
@@ -182,25 +243,17 @@ def atomic_write(
     the temporary file is removed and an existing ``path`` is untouched.
     Leftovers of killed writers of the same ``path`` are removed first.
     """
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"cannot write '{target}': it is a folder; give a file path")
-    if not overwrite and target.exists():
-        raise FileExistsError(f"'{target}' already exists and overwrite=False")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_leftovers(target)
-    temp = temp_path_for(target)
+    atomic = AtomicPath(path)
+    if not overwrite and atomic.target.exists():
+        raise FileExistsError(f"'{atomic.target}' already exists and overwrite=False")
+    temp = atomic.begin()
     try:
         with open(temp, "xb") as handle:
             if callable(content):
                 content(handle)
             else:
                 handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        atomic.abort()
         raise
-    fsync_dir(target.parent)
-    return target
+    return atomic.commit()

@@ -34,7 +34,7 @@ from typing import IO, Any
 import pandas as pd
 
 from dagmm.exceptions import DataError
-from dagmm.persistence.atomic import fsync_dir, fsync_file, sweep_leftovers, temp_path_for
+from dagmm.persistence.atomic import AtomicPath
 from dagmm.tabular._columns import name_list, suggest
 
 try:  # the strings read_csv reads as missing by default
@@ -501,6 +501,7 @@ class AtomicTableWriter:
         )
         self.rows_written = 0
         self._chunks_written = 0
+        self._atomic = AtomicPath(self.path)
         self._temp: Path | None = None
         self._handle: IO[str] | None = None
         self._parquet_writer: Any = None
@@ -518,11 +519,10 @@ class AtomicTableWriter:
             )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # A unique hidden name in the destination's directory: os.replace within
-            # one file system is atomic; mode "x" never clobbers a stranger's file.
-            # Temporary files of killed writers of the same path go first.
-            sweep_leftovers(self.path)
-            self._temp = temp_path_for(self.path)
+            # A unique hidden name in the destination's directory (the one atomic
+            # writer, dagmm.persistence.atomic); mode "x" never clobbers a
+            # stranger's file. Temporary files of killed writers go first.
+            self._temp = self._atomic.begin()
             if self._format.kind == "csv":
                 opener = gzip.open if self._format.gzipped else open
                 self._handle = opener(self._temp, "xt", encoding="utf-8", newline="")
@@ -641,9 +641,7 @@ class AtomicTableWriter:
         else:  # Parquet with no chunk: still a valid (empty) file
             pa, pq = _pyarrow()
             pq.write_table(pa.table({}), self._temp)
-        fsync_file(self._temp)
-        os.replace(self._temp, self.path)
-        fsync_dir(self.path.parent)
+        self._atomic.commit()
 
     def _discard(self) -> None:
         for closable in (self._handle, self._parquet_writer):
@@ -652,8 +650,7 @@ class AtomicTableWriter:
                     closable.close()
                 except Exception:  # the original error matters more than a close failure
                     pass
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
+        self._atomic.abort()
 
 
 def _misfit_message(frame: pd.DataFrame, schema: Any, pa: ModuleType) -> str:
