@@ -250,3 +250,26 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, monkeypatch)
             monkeypatch.setattr(pd.DataFrame, "to_csv", full)
             out.write(pd.DataFrame({"a": [1]}))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_score_leaves_no_file_and_exits_130(model, tmp_path, monkeypatch, capsys):
+    from dagmm.workflow import detector as detector_module
+
+    frame = _table(2000, seed=8)
+    frame.insert(0, "txn_id", np.arange(len(frame)))
+    source = tmp_path / "new.csv"
+    frame.to_csv(source, index=False)
+    calls = []
+    original = detector_module.TabularDetector.score_frame
+
+    def interrupt_second_chunk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(detector_module.TabularDetector, "score_frame", interrupt_second_chunk)
+    code = main(["score", str(source), "-m", str(model), "-o", str(tmp_path / "s.csv"),
+                 "--chunk-size", "768", "--quiet"])
+    assert code == 130 and "Interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]

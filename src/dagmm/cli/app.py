@@ -92,7 +92,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _register_commands()
     try:
         with _sigterm_as_interrupt():
-            app(args=args, prog_name="dagmm", standalone_mode=False)
+            result = app(args=args, prog_name="dagmm", standalone_mode=False)
+        # Without standalone mode Typer returns the code of an Exit raised in a
+        # command (130 for Ctrl-C) instead of raising it.
+        if result == 130:
+            typer.echo("Interrupted: no file was left half-written.", err=True)
+            return 130
+        if isinstance(result, int) and not isinstance(result, bool) and result:
+            return result
     except KeyboardInterrupt:
         typer.echo("Interrupted: no file was left half-written.", err=True)
         return 130
@@ -101,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 143
     except typer.Exit as stop:
         return stop.exit_code
-    except typer.Abort:
+    except typer.Abort as stop:
+        if isinstance(stop.__cause__, KeyboardInterrupt):  # Click turns Ctrl-C into Abort
+            typer.echo("Interrupted: no file was left half-written.", err=True)
+            return 130
         typer.echo("Aborted.", err=True)
         return 1
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
