@@ -273,3 +273,53 @@ def test_field_mutations_of_a_model_directory(section, key, value):
             _load_and_check(copy, X, reference, edited)
         except DAGMMError as exc:  # pragma: no cover - reported with the mutation
             raise AssertionError(f"{section}.{key} = {value!r}: {exc!r}") from exc
+
+
+@lru_cache(maxsize=1)
+def _saved_workflow_model() -> tuple[Path, pd.DataFrame]:
+    from dagmm.workflow import FitOptions, TabularDetector
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(120)], "x": rng.normal(size=120),
+                          "kind": rng.choice(["a", "b"], 120), "flag": rng.choice([True, False], 120)})
+    options = FitOptions(id_cols=("id",), epochs=1, batch_size=64, comp_hiddens=(4, 1),
+                         est_hiddens=(3, 2), device="cpu")
+    root = Path(tempfile.mkdtemp(prefix="dagmm-property-"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = TabularDetector.from_options(options).fit(frame).save(root / "model")
+    return path, frame.head(10)
+
+
+@FAST
+@given(data=st.data(), value=_JSON)
+def test_field_mutations_of_a_workflow_model(data, value):
+    from dagmm.workflow import TabularDetector
+
+    path, rows = _saved_workflow_model()
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(shutil.copytree(path, Path(folder) / "m"))
+        config = json.loads((copy / "config.json").read_text())
+        # Walk down a random path of the pipeline section and replace what is there.
+        node, where = config, ["pipeline"]
+        while True:
+            child = node[where[-1]]
+            keys = list(child) if isinstance(child, dict) else list(range(len(child))) \
+                if isinstance(child, list) else []
+            if not keys or data.draw(st.booleans()):
+                break
+            node = child
+            where.append(data.draw(st.sampled_from(keys)))
+        node[where[-1]] = value
+        (copy / "config.json").write_text(json.dumps(config))
+        try:
+            loaded = TabularDetector.load(copy)
+        except ModelFileError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
+        try:
+            scores = loaded.score_frame(rows)
+        except DAGMMError as exc:  # an edited but valid-looking pipeline may refuse the rows
+            assert str(exc) and "\n" not in str(exc).strip(), where
+            return
+        assert np.isfinite(scores["energy"]).all(), where
