@@ -59,9 +59,11 @@ def test_the_whole_workflow_on_synthetic_data(tmp_path, capsys):
         "isolation forest",
         "dagmm tuned (final test half)",
         "dagmm fit (final test half)",
+        "isolation forest (final test half)",
     }
     for metrics in results.values():
         assert 0.0 <= metrics["auprc"] <= 1.0 and 0.0 <= metrics["auroc"] <= 1.0
+    assert "synthetic file; precision at recall 0.8" in output
     for report in ("fit-report", "tune-report", "fit-report-final-half"):
         assert (tmp_path / report / "report.html").is_file()
     assert (tmp_path / "tune" / "trials.csv").is_file()
