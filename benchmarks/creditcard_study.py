@@ -74,14 +74,17 @@ def summary(runs: Path, out: Path) -> str:
 
     first = seeds[0]
     recall = first["recall"]
-    models = list(first["results"])
+    models = list(dict.fromkeys(m for s in seeds for m in s["results"]))
+    tuned = [s for s in seeds if s["trials"]]
     text = [
         "# Credit-card fraud: `dagmm fit` and `dagmm tune` against Isolation Forest",
         "",
         f"File: {first['file']} ({Path(first['data']).name}), fraud share "
         f"{first['fraud_share']:.2%} (natural: {first['natural_fraud_share']:.3%}). "
-        f"Seeds {', '.join(str(s['seed']) for s in seeds)}; tuning: {first['trials']} trials "
-        f"maximising validation {first['tune_metric']}. Precision is taken at recall "
+        f"Seeds {', '.join(str(s['seed']) for s in seeds)}; tuned on seeds "
+        f"{', '.join(str(s['seed']) for s in tuned) or 'none'} "
+        f"({', '.join(sorted({str(s['trials']) for s in tuned})) or 0} trials maximising "
+        f"validation {first['tune_metric']}). Precision is taken at recall "
         f"{recall:g} (the fewest top-energy rows catching that share of the frauds); the "
         "natural-share column rescales it with the recall and false-positive rate of that "
         "threshold. Mean ± standard deviation (range) over seeds.",
@@ -90,8 +93,9 @@ def summary(runs: Path, out: Path) -> str:
         "|---|---|" + "---|" * len(HEADERS),
     ]
     for model in models:
-        cells = [_cell([s["results"][model][m] for s in seeds]) for m in METRICS]
-        text.append(f"| {model} | {len(seeds)} | {' | '.join(cells)} |")
+        runs_ = [s["results"][model] for s in seeds if model in s["results"]]
+        cells = [_cell([r[m] for r in runs_]) for m in METRICS]
+        text.append(f"| {model} | {len(runs_)} | {' | '.join(cells)} |")
     text += [
         "",
         "Paired differences (first minus second, same seed and rows): mean, and on how many "
@@ -104,10 +108,9 @@ def summary(runs: Path, out: Path) -> str:
         if better not in models or base not in models:
             continue
         cells = []
+        both = [s["results"] for s in seeds if better in s["results"] and base in s["results"]]
         for metric in ("auroc", "auprc"):
-            diff = np.array(
-                [s["results"][better][metric] - s["results"][base][metric] for s in seeds]
-            )
+            diff = np.array([r[better][metric] - r[base][metric] for r in both])
             cells.append(f"{diff.mean():+.4f} ({int((diff >= 0).sum())} of {diff.size})")
         text.append(f"| {better} - {base} | {rows} | {' | '.join(cells)} |")
     report = "\n".join(text) + "\n"

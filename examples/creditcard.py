@@ -173,7 +173,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         "--fraud-fraction", type=float, default=0.005, help="Frauds in the synthetic file."
     )
     parser.add_argument("--out", type=Path, default=Path("creditcard-run"), help="Output folder.")
-    parser.add_argument("--trials", type=int, default=30, help="Tuning trials.")
+    parser.add_argument(
+        "--trials", type=int, default=30, help="Tuning trials; 0 skips tuning (steps 4-5)."
+    )
     parser.add_argument(
         "--metric",
         choices=("auprc", "f1", "auroc"),
@@ -192,6 +194,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="No progress bars.")
     args = parser.parse_args(argv)
+    if args.trials < 0:
+        parser.error(f"--trials must be 0 (no tuning) or more; got {args.trials}")
     if not 0.0 < args.recall <= 1.0:
         parser.error(f"--recall must be in (0, 1]; got {args.recall}")
     out = args.out
@@ -246,6 +250,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     }
 
     # 4-5. Tuning on the whole file, then the final test half for every model.
+    if args.trials:
+        tune_and_compare(args, data, out, fit_model, train, common, quiet, measured, results)
+    report(args, kind, data, frame, out, results)
+    return results
+
+
+def tune_and_compare(args, data, out, fit_model, train, common, quiet, measured, results) -> None:
+    """Steps 4-5: ``dagmm tune``, then every model on the tuning's final test half."""
     run(
         "tune",
         str(data),
@@ -283,6 +295,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         final, isolation_forest(train, final, args.seed)
     )
 
+
+def report(args, kind, data, frame, out, results) -> None:
+    """Print the table and write ``results.json``."""
     natural = f"prec. at {NATURAL_FRAUD_SHARE:.3%}"
     print(
         f"\n{kind} file; precision at recall {args.recall:g} at this file's fraud share "
@@ -307,11 +322,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         "results": results,
     }
     (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(
-        f"\nreports: {out / 'fit-report' / 'report.html'}, {out / 'tune-report' / 'report.html'}; "
-        f"figures: {out / 'results.json'}"
-    )
-    return results
+    reports = [out / "fit-report" / "report.html"]
+    reports += [out / "tune-report" / "report.html"] if args.trials else []
+    print(f"\nreports: {', '.join(map(str, reports))}; figures: {out / 'results.json'}")
 
 
 if __name__ == "__main__":
