@@ -207,7 +207,7 @@ def get_preset(name: str, quick: bool = False, paper: bool = False) -> dict[str,
     --------
     >>> params = get_preset("arrhythmia", quick=True)
     >>> params["comp_hiddens"], params["epoch_size"]
-    ((10, 2), 2)
+    ((10, 1), 2)
     >>> get_preset("thyroid", paper=True)["epoch_size"]
     20000
     """
