@@ -12,7 +12,9 @@ and, with ``--log``, is appended to a file.
 Variants are given as DAGMM keyword arguments on top of the paper's settings for the
 data set (:data:`~dagmm.benchmark.presets.PAPER_PRESETS`),
 plus ``scaler=`` for the protocol's input scaling (``minmax``, ``standard``,
-``none``)::
+``none``) and ``clip=c`` to bound the scaled inputs to [-c, c] (default: the
+data set's :attr:`~dagmm.benchmark.protocol.DatasetSpec.clip`; ``clip=None``
+for none)::
 
     PYTHONPATH=src python benchmarks/paper_study.py kddcup --seeds 0 \
         --checkpoints 1,2,3,5,10,20 reconstruction=mean lambda2=1e-4
@@ -246,12 +248,13 @@ def main(argv: list[str] | None = None) -> None:
     spec = get_dataset(args.dataset)
     overrides = parse_overrides(args.variant)
     scaler_kind = overrides.pop("scaler", spec.scaler)
+    clip = overrides.pop("clip", spec.clip)  # bound the scaled inputs to [-clip, clip]
     checkpoints = tuple(sorted({int(c) for c in args.checkpoints.split(",")}))
     X, y = cached_dataset(args.dataset, args.data_home, args.cache)
 
     for seed in (int(s) for s in args.seeds.split(",")):
         split = paper_split(X, y, seed)
-        scaler = fit_scaler(scaler_kind, X[split.train])
+        scaler = fit_scaler(scaler_kind, X[split.train], clip=clip)
         X_train, X_test = apply_scaler(scaler, X[split.train]), apply_scaler(scaler, X[split.test])
         y_test = y[split.test]
         params = get_preset(spec.preset, paper=True)  # variants start from the paper
@@ -278,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
                 "seed": seed,
                 "epoch": epoch,
                 "scaler": scaler_kind,
-                "variant": {k: v for k, v in overrides.items()},
+                "variant": {**overrides, **({"clip": clip} if clip is not None else {})},
                 "tag": args.tag,
                 **{
                     k: round(float(scores[k]), 4)

@@ -158,5 +158,5 @@ def test_arrhythmia_file_runs_with_its_preset(tmp_path, capsys):
     assert record["dataset"] == "arrhythmia" and record["error"] is None
     assert record["anomaly_ratio"] == 0.15 and record["n_test"] == 60
     assert record["config"]["params"]["preset"] == "arrhythmia"
-    assert tuple(record["config"]["params"]["comp_hiddens"]) == (10, 2)
+    assert tuple(record["config"]["params"]["comp_hiddens"]) == (10, 1)
     assert record["auroc"] > 0.9

@@ -148,6 +148,20 @@ def test_none_scaler_is_identity():
     np.testing.assert_array_equal(apply_scaler(fit_scaler("none", X), X), X)
 
 
+def test_clipped_scaler_bounds_scaled_values_of_any_row():
+    X_train = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])  # column 1 constant
+    scaler = fit_scaler("standard", X_train, clip=3.0)
+    np.testing.assert_allclose(
+        apply_scaler(scaler, X_train)[:, 0], [-1.2247, 0.0, 1.2247], atol=1e-4
+    )
+    # Far-out test values, in a varying and in a constant column, end at +-3.
+    np.testing.assert_array_equal(apply_scaler(scaler, [[100.0, -50.0]]), [[3.0, -3.0]])
+    assert protocol.get_dataset("arrhythmia").clip == 3.0
+    assert protocol.get_dataset("thyroid").clip is None
+    with pytest.raises(ValueError, match="clip must be a positive number or None; got 0"):
+        fit_scaler("standard", X_train, clip=0)
+
+
 def test_scaler_errors():
     with pytest.raises(ValueError, match="kind must be one of"):
         fit_scaler("robust", np.zeros((3, 2)))

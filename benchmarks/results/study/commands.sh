@@ -179,3 +179,24 @@ $R summary $D/kddcup-contaminated-restarts.jsonl
 W=".venv/bin/python benchmarks/workflow_restarts.py --draws 0,1,2,3,4,5"
 $W --restarts 1 >> $D/workflow-restarts.jsonl
 $W --restarts 3 >> $D/workflow-restarts.jsonl
+
+# --- Arrhythmia (train: ~190 normal rows, 274 standardised features), seeds 0-4 ---
+# g1/g2 ran before the protocol clipped Arrhythmia's inputs (clip=None now reproduces them);
+# g3/g4 with clip=3, the protocol's value since.
+L="--log $D/arrhythmia.jsonl"
+C="--seeds 0,1,2,3,4 --checkpoints 20,50,100,300,1000"
+E='reconstruction_features=("euclidean","cosine")'
+$S arrhythmia clip=None learning_rate=1e-3 --checkpoints 50,100,300,1000 --seeds 0,1,2,3,4 $L --tag g1-preset --diagnose
+$S arrhythmia clip=None learning_rate=1e-3 lambda1=0.0 lambda2=0.0 "$E" $C $L --tag g2-ae-only-euclid --diagnose
+$S arrhythmia clip=None learning_rate=1e-3 lambda1=1e-3 lambda2=5e-6 "$E" $C $L --tag g2-l1e-3-l2-5e-6-euclid --diagnose
+$S arrhythmia clip=None learning_rate=1e-3 lambda1=1e-3 lambda2=5e-6 normalize=minmax $C $L --tag g2-minmax-l1e-3-l2-5e-6 --diagnose
+C="--seeds 0,1,2,3,4 --checkpoints 20,50,100,300"
+$S arrhythmia clip=3 learning_rate=1e-3 lambda1=1e-3 lambda2=5e-6 "$E" $C $L --tag g3-clip3-l1e-3-l2-5e-6-euclid --diagnose
+C="--seeds 0,1,2,3,4 --checkpoints 50,100,200"
+B="clip=3 learning_rate=1e-3 lambda1=1e-3 lambda2=5e-6"
+$S arrhythmia $B 'reconstruction_features=("euclidean",)' 'comp_hiddens=(10,1)' $C $L --tag g4-clip3-euclid-only-latent1 --diagnose
+$S arrhythmia $B 'reconstruction_features=("euclidean","cosine")' 'comp_hiddens=(10,1)' $C $L --tag g4-clip3-euclid-cos-latent1 --diagnose
+$S arrhythmia $B 'reconstruction_features=("euclidean",)' $C $L --tag g4-clip3-euclid-only --diagnose
+# arrhythmia-before.jsonl: the DAGMM records of
+#   dagmm benchmark paper --datasets arrhythmia --models dagmm --seeds 20 --out runs/arr-preset
+# with the previous preset (paper weights, lr 1e-3, 1,000 epochs; inputs not clipped).

@@ -425,7 +425,7 @@ def run_benchmark(
                         bar.total -= 1
                         bar.refresh()
                         continue
-                    scaler = fit_scaler(spec.scaler, X[split.train])
+                    scaler = fit_scaler(spec.scaler, X[split.train], clip=spec.clip)
                     X_train = apply_scaler(scaler, X[split.train])
                     X_test = apply_scaler(scaler, X[split.test])
                     y_test = y[split.test]

@@ -2,20 +2,32 @@
 
 The file ``creditcard.csv`` (284,807 transactions, 492 frauds) needs a Kaggle
 login to download, so it is never downloaded: the user puts it in the data home.
+An undersampled copy with the same columns, ``creditcard_sample.csv`` (every
+fraud and a random draw of the normal transactions), is read as well; the
+loader tells the two apart by their contents (:data:`FULL_ROWS`) and says how
+far the sample's fraud share is from the natural one, because precision and
+F1 depend on that share while ROC-AUC does not.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from dagmm.datasets._base import RemoteFile, check_bool, fetch_file, make_bunch
-from dagmm.exceptions import DataError
+from dagmm.datasets._base import (
+    RemoteFile,
+    check_bool,
+    fetch_file,
+    get_data_home,
+    make_bunch,
+)
+from dagmm.exceptions import DataError, DatasetNotFoundError
 
-__all__ = ["load_creditcard"]
+__all__ = ["CREDITCARD_FILES", "FULL_ROWS", "NATURAL_FRAUD_SHARE", "load_creditcard"]
 
 CREDITCARD = RemoteFile(
     filename="creditcard.csv",
@@ -23,6 +35,25 @@ CREDITCARD = RemoteFile(
     sha256=None,
     homepage="https://www.kaggle.com/datasets/mlg-ulb/creditcardfraud (unzip the archive)",
 )
+
+CREDITCARD_SAMPLE = RemoteFile(
+    filename="creditcard_sample.csv",
+    urls=(),
+    sha256=None,
+    homepage=(
+        "an undersampled copy of the Kaggle file with the same 31 columns, e.g. "
+        "data/creditcard_sample.csv of github.com/jnguizo/ai-banking-risk-assistant "
+        "(every fraud and 5,000 random normal transactions)"
+    ),
+)
+
+#: ``file=`` of :func:`load_creditcard` -> the file looked up in the data home.
+CREDITCARD_FILES: dict[str, RemoteFile] = {"full": CREDITCARD, "sample": CREDITCARD_SAMPLE}
+
+#: Rows of the full Kaggle file; any other row count is read as a sample of it.
+FULL_ROWS = 284_807
+#: Frauds of the full file over its rows: 492 / 284,807 = 0.173%.
+NATURAL_FRAUD_SHARE = 492 / FULL_ROWS
 
 #: The feature columns of creditcard.csv, in file order; ``Class`` follows.
 CREDITCARD_FEATURES: tuple[str, ...] = ("Time", *(f"V{i}" for i in range(1, 29)), "Amount")
@@ -32,19 +63,34 @@ _TARGET_COLUMN = "Class"
 def load_creditcard(
     data_home: str | os.PathLike[str] | None = None,
     *,
+    file: str = "auto",
     download: bool = False,
     return_X_y: bool = False,
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
-    """Load the Kaggle credit-card fraud data set from ``creditcard.csv``.
+    """Load the Kaggle credit-card fraud data: ``creditcard.csv`` or its sample.
 
-    The file cannot be downloaded without a Kaggle login: get it from
+    The full file cannot be downloaded without a Kaggle login: get it from
     https://www.kaggle.com/datasets/mlg-ulb/creditcardfraud, unzip it and put
-    ``creditcard.csv`` in the data home.
+    ``creditcard.csv`` in the data home. ``creditcard_sample.csv``, a copy
+    with every fraud and only some of the normal transactions, is read the
+    same way.
+
+    Which of the two was read is decided by the contents, not the name: a
+    file with :data:`FULL_ROWS` rows is the full data (``kind="full"``), any
+    other is a sample of it (``kind="sample"``). On a sample whose fraud share
+    is not the natural 0.173% (the ULB sample's is 8.96%), precision, F1 and
+    PR-AUC are those of that share and cannot be compared with the full
+    file's; ROC-AUC, and precision at a fixed recall once rescaled, can. The
+    ``note`` of the result says so in one sentence.
 
     Parameters
     ----------
     data_home : str, os.PathLike or None, default=None
         Data folder; see :func:`~dagmm.datasets.get_data_home`.
+    file : {"auto", "full", "sample"}, default="auto"
+        ``"full"`` reads ``creditcard.csv``, ``"sample"`` reads
+        ``creditcard_sample.csv``; ``"auto"`` reads the full file when the
+        data home has it, else the sample.
     download : bool, default=False
         Accepted for symmetry with the other loaders; there is no public
         address, so a missing file raises either way.
@@ -56,16 +102,20 @@ def load_creditcard(
     sklearn.utils.Bunch or tuple of ndarray
         Bunch with ``data`` (float64, n x 30: ``Time``, ``V1``..``V28``,
         ``Amount``, unscaled), ``target`` (int64 ``Class``, 1 = fraud = anomaly),
-        ``feature_names``, ``frame`` (None), ``DESCR`` and ``filename``; or
+        ``feature_names``, ``frame`` (None), ``DESCR``, ``filename``, ``kind``
+        (``"full"`` or ``"sample"``), ``fraud_share`` (frauds over rows) and
+        ``note`` (what the share means for the metrics); or
         ``(data, target)`` when ``return_X_y`` is true.
 
     Raises
     ------
     DatasetNotFoundError
-        ``creditcard.csv`` is not in the data home; the message says where to
-        get it and where to put it.
+        The file asked for (with ``"auto"``: neither file) is not in the data
+        home; the message says where to get it and where to put it.
     DataError
         The file is corrupt or lacks the expected columns.
+    ValueError
+        ``file`` is not one of ``"auto"``, ``"full"``, ``"sample"``.
 
     Examples
     --------
@@ -73,9 +123,12 @@ def load_creditcard(
     >>> X, y = load_creditcard(return_X_y=True)  # doctest: +SKIP
     >>> X.shape, int(y.sum())  # doctest: +SKIP
     ((284807, 30), 492)
+    >>> sample = load_creditcard(file="sample")  # doctest: +SKIP
+    >>> sample.kind, round(sample.fraud_share, 4)  # doctest: +SKIP
+    ('sample', 0.0896)
     """
     check_bool("return_X_y", return_X_y)
-    path = fetch_file(CREDITCARD, data_home, download)
+    path = _find_file(file, data_home, download)
     try:
         # Only empty fields are missing values: "NA" or "n/a" are reported as text.
         frame = pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
@@ -106,6 +159,9 @@ def load_creditcard(
     data = frame[list(CREDITCARD_FEATURES)].to_numpy(dtype=np.float64)
     target = classes.astype(np.int64)
     n_frauds = int(target.sum())
+    kind = "full" if len(target) == FULL_ROWS else "sample"
+    share = n_frauds / max(len(target), 1)
+    note = share_note(kind, len(target), n_frauds)
     descr = f"""Credit-card fraud detection (Kaggle creditcardfraud)
 ===================================================
 
@@ -114,13 +170,72 @@ File: {path.name}. Transactions by European card holders in September 2013
 Time is seconds since the first transaction, Amount is unscaled.
 
 Rows: {len(target)}; features: {data.shape[1]}; frauds (target 1, the anomalies):
-{n_frauds} ({n_frauds / max(len(target), 1):.3%}).
+{n_frauds} ({share:.3%}).
+
+{note}
 """
-    return make_bunch(data, target, list(CREDITCARD_FEATURES), descr, path, return_X_y)
+    return make_bunch(
+        data,
+        target,
+        list(CREDITCARD_FEATURES),
+        descr,
+        path,
+        return_X_y,
+        kind=kind,
+        fraud_share=share,
+        note=note,
+    )
+
+
+def share_note(kind: str, n_rows: int, n_frauds: int) -> str:
+    """One sentence: which file this is, and what its fraud share means for the metrics."""
+    share = n_frauds / max(n_rows, 1)
+    if kind == "full":
+        return (
+            f"The full data set ({n_rows:,} transactions, {n_frauds} frauds, {share:.3%}): "
+            "precision and F1 are those of the natural fraud share."
+        )
+    ratio = share / NATURAL_FRAUD_SHARE
+    if 0.5 <= ratio <= 2.0:
+        return (
+            f"A sample of the full data set ({n_rows:,} of {FULL_ROWS:,} transactions, "
+            f"{n_frauds} frauds, {share:.3%}, close to the natural {NATURAL_FRAUD_SHARE:.3%})."
+        )
+    return (
+        f"A sample of the full data set ({n_rows:,} of {FULL_ROWS:,} transactions) whose "
+        f"fraud share is {share:.2%}, not the natural {NATURAL_FRAUD_SHARE:.3%} "
+        f"({ratio:.0f} times it): precision, F1 and PR-AUC are those of this share and not "
+        "comparable with the full file's; compare ROC-AUC, and precision at a fixed recall "
+        "rescaled to the natural share."
+    )
+
+
+def _find_file(file: str, data_home: str | os.PathLike[str] | None, download: bool) -> Path:
+    """The path of the file ``file`` names; ``"auto"``: the full file, else the sample."""
+    if file == "auto":
+        check_bool("download", download)
+        folder = get_data_home(data_home)
+        for remote in CREDITCARD_FILES.values():
+            if (folder / remote.filename).is_file():
+                return folder / remote.filename
+        try:
+            return fetch_file(CREDITCARD, data_home, download)
+        except DatasetNotFoundError as exc:
+            raise DatasetNotFoundError(
+                f"{exc}\nAn undersampled copy named {CREDITCARD_SAMPLE.filename!r} in the same "
+                "folder is read too (file='sample')."
+            ) from None
+    if file not in CREDITCARD_FILES:
+        raise ValueError(
+            f"file must be 'auto', 'full' (creditcard.csv) or 'sample' "
+            f"(creditcard_sample.csv); got {file!r}"
+        )
+    return fetch_file(CREDITCARD_FILES[file], data_home, download)
 
 
 def _bad_file(path: os.PathLike[str], problem: str) -> DataError:
     return DataError(
         f"Credit-card file {str(path)!r} is corrupt or not in the expected format: "
-        f"{problem}. Replace it with the creditcard.csv of the Kaggle archive."
+        f"{problem}. Replace it with the creditcard.csv of the Kaggle archive (or an "
+        "unchanged sample of it)."
     )
