@@ -442,6 +442,21 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self.module_ = module.to(self.device_).eval()
         self._scoring_state_changed()
 
+    def to_onnx(self, path: str | Path, *, check: bool = True):
+        """Write the scoring path as an ONNX file (needs ``dagmm[onnx]``).
+
+        Inputs, outputs and opset are described in :mod:`dagmm.export.onnx`;
+        with ``check`` the graph is compared to :meth:`energy` with
+        onnxruntime before it is written.
+
+        Returns
+        -------
+        dagmm.export.ExportReport
+        """
+        from dagmm.export import export_onnx
+
+        return export_onnx(self, path, check=check)
+
     # ------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:
         # Network weights travel as CPU tensors and compiled functions are
