@@ -52,6 +52,7 @@ def _register_commands() -> None:
         demo,
         evaluate,
         experiment,  # noqa: F401
+        export,
         fit,
         score,
         tune,

@@ -442,12 +442,13 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self.module_ = module.to(self.device_).eval()
         self._scoring_state_changed()
 
-    def to_onnx(self, path: str | Path, *, check: bool = True):
+    def to_onnx(self, path: str | Path, *, check: bool = True, precise_tanh: bool = True):
         """Write the scoring path as an ONNX file (needs ``dagmm[onnx]``).
 
         Inputs, outputs and opset are described in :mod:`dagmm.export.onnx`;
         with ``check`` the graph is compared to :meth:`energy` with
-        onnxruntime before it is written.
+        onnxruntime before it is written; ``precise_tanh`` as in
+        :func:`dagmm.export.export_onnx`.
 
         Returns
         -------
@@ -455,7 +456,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         """
         from dagmm.export import export_onnx
 
-        return export_onnx(self, path, check=check)
+        return export_onnx(self, path, check=check, precise_tanh=precise_tanh)
 
     # ------------------------------------------------------------- pickling
     def __getstate__(self) -> dict[str, Any]:

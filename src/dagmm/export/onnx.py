@@ -172,7 +172,12 @@ def _dagmm_graph(g: GraphBuilder, model: Any, x: str) -> dict[str, str]:
             else:
                 raise ExportError(f"reconstruction feature {name!r} has no ONNX translation")
     z = g.op("Concat", *parts, axis=1) if len(parts) > 1 else parts[0]  # N x d, float64
+    return _mixture_graph(g, model, z)
 
+
+def _mixture_graph(g: GraphBuilder, model: Any, z: str) -> dict[str, str]:
+    """Energy and memberships under the frozen mixture of the float64 mixture inputs ``z``."""
+    f64 = np.float64
     weights = _finite("weights_", model.weights_, model)  # K
     means = _finite("means_", model.means_, model)  # K x d
     prec_chol = _finite("precisions_cholesky_", model.precisions_cholesky_, model)  # K x d x d
@@ -456,7 +461,9 @@ class ExportReport:
     metadata: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        inputs = ", ".join(f"{name}: {kind}" for name, kind in self.inputs.items())
+        inputs = ", ".join(
+            f"{name} {kind.split(':')[0]}" for name, kind in self.inputs.items()
+        )
         line = (
             f"exported {self.detector} to {self.path} (ONNX opset {self.opset}; inputs {inputs}; "
             f"outputs {', '.join(self.outputs)})"
@@ -469,8 +476,10 @@ class ExportReport:
         )
 
 
-def to_onnx_model(obj: Any) -> tuple[Any, ExportReport]:
+def to_onnx_model(obj: Any, *, precise_tanh: bool = True) -> tuple[Any, ExportReport]:
     """Build the ONNX model of a fitted DAGMM, VAEDetector or TabularDetector (nothing written).
+
+    ``precise_tanh``: see :meth:`dagmm.export._graph.GraphBuilder.tanh`.
 
     Returns
     -------
@@ -480,7 +489,7 @@ def to_onnx_model(obj: Any) -> tuple[Any, ExportReport]:
     """
     from dagmm.workflow.detector import TabularDetector
 
-    g = GraphBuilder()
+    g = GraphBuilder(precise_tanh=precise_tanh)
     float_type = _tensor_types()[0]
     if isinstance(obj, TabularDetector):
         if not hasattr(obj, "threshold_"):
@@ -557,7 +566,32 @@ def _check_rows(obj: Any, rng: np.random.Generator) -> tuple[dict[str, np.ndarra
     return onnx_inputs(obj, frame), obj.energy(frame)
 
 
-def export_onnx(obj: Any, path: str | os.PathLike, *, check: bool = True) -> ExportReport:
+def load_exportable(path: str | os.PathLike) -> Any:
+    """Load a model directory as the object :func:`export_onnx` takes.
+
+    A ``dagmm fit``/``tune`` directory (with a pipeline section) loads as a
+    TabularDetector, a bare estimator directory as its class.
+    """
+    from dagmm import estimators
+    from dagmm.persistence import read_model_dir
+    from dagmm.workflow.detector import PIPELINE_KEY, TabularDetector
+
+    config, _ = read_model_dir(path)
+    if PIPELINE_KEY in config:
+        return TabularDetector.load(path, device="cpu")
+    name = config.get("class")
+    cls = getattr(estimators, str(name), None)
+    if cls is None or not isinstance(cls, type):
+        raise ExportError(
+            f"'{path}' holds a {name!r} model, which has no ONNX exporter; DAGMM, VAEDetector "
+            "and `dagmm fit` model directories can be exported"
+        )
+    return cls.load(path, device="cpu")
+
+
+def export_onnx(
+    obj: Any, path: str | os.PathLike, *, check: bool = True, precise_tanh: bool = True
+) -> ExportReport:
     """Write the ONNX scoring graph of a fitted model; with ``check``, compare it to the library.
 
     Parameters
@@ -571,6 +605,10 @@ def export_onnx(obj: Any, path: str | os.PathLike, *, check: bool = True) -> Exp
         training data with the graph and with the library before writing,
         and refuse (ExportError) if the energies differ by more than
         :data:`CHECK_TOLERANCE` (:func:`relative_difference`) or a flag differs.
+    precise_tanh : bool, default=True
+        Evaluate tanh activations in float64 (closer to torch's, a little
+        slower); False uses onnxruntime's faster float32 approximation
+        (:meth:`dagmm.export._graph.GraphBuilder.tanh`).
 
     Returns
     -------
@@ -587,7 +625,7 @@ def export_onnx(obj: Any, path: str | os.PathLike, *, check: bool = True) -> Exp
         raise ExportError(f"--out '{out}' is a directory; give the path of the .onnx file to write")
     if not out.parent.is_dir():
         raise ExportError(f"--out '{out}': the folder '{out.parent}' does not exist")
-    model, report = to_onnx_model(obj)
+    model, report = to_onnx_model(obj, precise_tanh=precise_tanh)
     data = model.SerializeToString()
     if check:
         try:

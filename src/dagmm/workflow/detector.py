@@ -504,12 +504,13 @@ class TabularDetector:
         detector._apply_threshold(threshold)
         return detector
 
-    def to_onnx(self, path: str | Path, *, check: bool = True):
+    def to_onnx(self, path: str | Path, *, check: bool = True, precise_tanh: bool = True):
         """Write preprocessing, model and threshold as one ONNX file (``dagmm export``).
 
         Numeric and date-time preprocessing and the one-hot encoding go into
         the graph; hashed columns cannot (ExportError). See
-        :mod:`dagmm.export.onnx` for the inputs and outputs.
+        :mod:`dagmm.export.onnx` for the inputs and outputs, and
+        :func:`dagmm.export.export_onnx` for ``check`` and ``precise_tanh``.
 
         Returns
         -------
@@ -517,7 +518,7 @@ class TabularDetector:
         """
         from dagmm.export import export_onnx
 
-        return export_onnx(self, path, check=check)
+        return export_onnx(self, path, check=check, precise_tanh=precise_tanh)
 
     def __repr__(self) -> str:
         fitted = hasattr(self, "threshold_")
