@@ -41,6 +41,7 @@ from dagmm.export import relative_difference
 
 N_FEATURES = 118
 BATCH = 4096
+OUTPUTS = ["energy", "is_anomaly"]
 
 
 def kddcup_rows(seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
@@ -143,10 +144,9 @@ def main() -> None:
     reference = model.energy(test)
     for (precise, threads), sess in sessions.items():
         name = "onnxruntime" + ("" if precise else " --fast-tanh")
-        outputs = ["energy", "is_anomaly"]
-        rate_batch = best_rate(lambda s=sess: s.run(outputs, {"input": batch}), BATCH, args.repeats)
-        rate_one = best_rate(lambda s=sess: s.run(outputs, {"input": one}), 1, args.repeats)
-        median, p99 = latency_us(lambda s=sess: s.run(outputs, {"input": one}))
+        rate_batch = best_rate(lambda s=sess: s.run(OUTPUTS, {"input": batch}), BATCH, args.repeats)
+        rate_one = best_rate(lambda s=sess: s.run(OUTPUTS, {"input": one}), 1, args.repeats)
+        median, p99 = latency_us(lambda s=sess: s.run(OUTPUTS, {"input": one}))
         energy = np.concatenate(
             [sess.run(["energy"], {"input": test[i : i + 50_000]})[0] for i in range(0, len(test), 50_000)]
         )

@@ -298,6 +298,8 @@ def test_workflow_model_exports_preprocessing(detector, tmp_path):
     assert json.loads(meta["categorical_columns"]) == ["channel", "flag"]
     frame = _table(3000, 1)
     frame.loc[frame.index[10], "channel"] = "fax"  # unseen category: zeros, as the library
+    frame.loc[frame.index[11], "when"] = pd.Timestamp("1969-12-31 13:30")  # negative seconds
+    frame.loc[frame.index[12], "count"] = np.nan  # imputed in the graph
     feeds = onnx_inputs(detector, frame)
     energy, flags = session(proto).run(["energy", "is_anomaly"], feeds)
     expected = detector.energy(frame)
@@ -309,18 +311,33 @@ def test_workflow_with_hashed_columns_is_refused_by_name():
     frame = _table(400, 0)
     frame["city"] = [f"c{i % 120}" for i in range(len(frame))]
     with pytest.warns(UserWarning, match="hashed"):
-        fitted = _workflow(max_categories=50).fit(frame)
+        fitted = _workflow(max_categories=50, datetime_cols=["when"]).fit(frame)
     with pytest.raises(ExportError, match=r"\['city'\] are hashed.*max_categories"):
         to_onnx_model(fitted)
 
 
-def test_cli_export(detector, fitted_dagmm, tmp_path):
+def test_fast_tanh_uses_onnxruntime_tanh(fitted_dagmm, tmp_path):
+    def tanh_producers(proto) -> set[str]:
+        producer = {out: node.op_type for node in proto.graph.node for out in node.output}
+        return {producer[n.input[0]] for n in proto.graph.node if n.op_type == "Tanh"}
+
+    report = fitted_dagmm.to_onnx(tmp_path / "fast.onnx", precise_tanh=False)
+    assert report.max_relative_difference <= TOLERANCE
+    assert tanh_producers(onnx.load(str(tmp_path / "fast.onnx"))) == {"Gemm"}  # float32 tanh
+    assert tanh_producers(to_onnx_model(fitted_dagmm)[0]) == {"Cast"}  # float64 tanh
+
+
+def test_cli_export(detector, fitted_dagmm, tmp_path, capsys):
     from dagmm.cli.app import main
 
     detector.save(tmp_path / "workflow")
     fitted_dagmm.save(tmp_path / "bare")
     assert main(["export", str(tmp_path / "workflow"), "--out", str(tmp_path / "w.onnx")]) == 0
-    assert main(["export", str(tmp_path / "bare"), "-o", str(tmp_path / "b.onnx")]) == 0
+    printed = capsys.readouterr().out
+    assert "inputs numeric float64 (N, 3), categorical string (N, 2)" in printed
+    assert "checked on 512 rows" in printed
+    assert main(["export", str(tmp_path / "bare"), "-o", str(tmp_path / "b.onnx"), "--fast-tanh"]) == 0
     assert (tmp_path / "w.onnx").stat().st_size > 0 and (tmp_path / "b.onnx").stat().st_size > 0
     assert main(["export", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.onnx")]) == 2
     assert not (tmp_path / "x.onnx").exists()
+    assert "not a model directory" in capsys.readouterr().err

@@ -12,7 +12,13 @@ import pytest
 
 from dagmm import DAGMM, VAEDetector
 from dagmm.benchmark.presets import get_preset
-from dagmm.benchmark.protocol import apply_scaler, fit_scaler, get_dataset, load_dataset, paper_split
+from dagmm.benchmark.protocol import (
+    apply_scaler,
+    fit_scaler,
+    get_dataset,
+    load_dataset,
+    paper_split,
+)
 from dagmm.exceptions import DatasetNotFoundError
 
 pytest.importorskip("onnxruntime")
