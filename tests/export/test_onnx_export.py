@@ -341,3 +341,16 @@ def test_cli_export(detector, fitted_dagmm, tmp_path, capsys):
     assert main(["export", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.onnx")]) == 2
     assert not (tmp_path / "x.onnx").exists()
     assert "not a model directory" in capsys.readouterr().err
+
+
+def test_cli_export_of_a_saved_vae(tmp_path, capsys):
+    from dagmm.cli.app import main
+
+    X = np.random.default_rng(0).random((300, 8)).astype(np.float32)
+    VAEDetector(encoder_hiddens=(8,), latent_dim=3, epoch_size=1, random_state=0).fit(X).save(
+        tmp_path / "vae"
+    )
+    assert main(["export", str(tmp_path / "vae"), "--out", str(tmp_path / "vae.onnx")]) == 0
+    assert "exported VAEDetector" in capsys.readouterr().out
+    proto = onnx.load(str(tmp_path / "vae.onnx"))
+    assert [o.name for o in proto.graph.output] == ["energy", "is_anomaly"]
