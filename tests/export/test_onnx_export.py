@@ -120,7 +120,9 @@ ACTIVATION_SPECS = [
 ]
 
 
-@pytest.mark.parametrize("activation", ACTIVATION_SPECS, ids=str)
+@pytest.mark.parametrize(
+    "activation", ACTIVATION_SPECS, ids=lambda spec: getattr(spec, "__name__", str(spec))
+)
 def test_every_activation(activation):
     model = small_dagmm(comp_activation=activation, est_activation="relu").fit(rows(300, 6, 0))
     X = rows(1000, 6, 1, 3.0)  # wide enough to reach the activations' tails
