@@ -31,3 +31,7 @@ class DataError(DAGMMError, ValueError):
 
 class DatasetNotFoundError(DAGMMError, FileNotFoundError):
     """A data set file is neither in the data home nor downloadable."""
+
+
+class ExportError(DAGMMError, ValueError):
+    """A fitted model cannot be exported (to ONNX); the message says why and what to do."""

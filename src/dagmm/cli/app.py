@@ -54,6 +54,7 @@ def _register_commands() -> None:
         demo,
         evaluate,
         experiment,  # noqa: F401
+        export,
         fit,
         score,
         tune,

@@ -562,6 +562,22 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self.module_ = module.to(self.device_).eval()
         self._scoring_state_changed()
 
+    def to_onnx(self, path: str | Path, *, check: bool = True, precise_tanh: bool = True):
+        """Write the scoring path as an ONNX file (needs ``dagmm[onnx]``).
+
+        Inputs, outputs and opset are described in :mod:`dagmm.export.onnx`;
+        with ``check`` the graph is compared to :meth:`energy` with
+        onnxruntime before it is written; ``precise_tanh`` as in
+        :func:`dagmm.export.export_onnx`.
+
+        Returns
+        -------
+        dagmm.export.ExportReport
+        """
+        from dagmm.export import export_onnx
+
+        return export_onnx(self, path, check=check, precise_tanh=precise_tanh)
+
     def _check_fitted_arrays(self) -> None:
         """Check the loaded fitted arrays' shapes and values (subclasses add theirs)."""
 

@@ -66,9 +66,10 @@ def _energy_from_reconstruction(
     prec_chol: Tensor,
     features: tuple[str, ...],
 ) -> Tensor:
-    """Sample energy from the compression network's outputs (as ``DAGMMNetwork.embed``)."""
-    z = torch.cat([code, reconstruction_features(x, x_hat, features)], dim=1)  # N x (L + F)
-    return sample_energy(z.double(), weights, means, prec_chol)
+    """Sample energy from the compression network's outputs (as ``DAGMMNetwork.scoring_embed``)."""
+    extra = reconstruction_features(x.double(), x_hat.double(), features)  # N x F, float64
+    z = torch.cat([code.double(), extra], dim=1)  # N x (L + F)
+    return sample_energy(z, weights, means, prec_chol)
 
 
 _Result = TypeVar("_Result")
@@ -572,9 +573,9 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         moments, codes = None, []
         with torch.inference_mode():
             for chunk, rows in self._padded_chunks(data):
-                _, z = self.module_.embed(chunk)
-                gamma = self.module_.estimation(z)
-                z, gamma = z[:rows].double(), gamma[:rows].double()
+                _, z = self.module_.scoring_embed(chunk)  # float64
+                gamma = self.module_.estimation(z.float())
+                z, gamma = z[:rows], gamma[:rows].double()
                 batch_moments = weighted_moments(z, gamma)
                 moments = (
                     batch_moments if moments is None else combine_moments(moments, batch_moments)
@@ -600,8 +601,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         return self._cache["mixture"]
 
     def _energy_batch(self, x: Tensor) -> Tensor:
-        _, z = self.module_.embed(x)
-        return sample_energy(z.double(), *self._mixture_tensors())
+        _, z = self.module_.scoring_embed(x)
+        return sample_energy(z, *self._mixture_tensors())
 
     def _compiled_energy_batch(self) -> Callable[[Tensor], Tensor]:
         """Scoring only needs the compression network and the frozen mixture.
@@ -635,7 +636,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
             Columns named by :meth:`get_feature_names_out`.
         """
         X = self._validate_score_data(X)
-        return self._map_batches(X, lambda x: self.module_.embed(x)[1])
+        return self._map_batches(X, lambda x: self.module_.scoring_embed(x)[1])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the :meth:`transform` columns.
@@ -663,8 +664,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
 
         def posterior(x: Tensor) -> Tensor:
             weights, means, prec_chol = self._mixture_tensors()
-            _, z = self.module_.embed(x)
-            joint = log_component_densities(z.double(), means, prec_chol) + weights.log()
+            _, z = self.module_.scoring_embed(x)
+            joint = log_component_densities(z, means, prec_chol) + weights.log()
             return (joint - torch.logsumexp(joint, dim=1, keepdim=True)).exp()
 
         del weights, means, prec_chol

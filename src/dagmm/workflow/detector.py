@@ -528,6 +528,22 @@ class TabularDetector:
         detector._apply_threshold(threshold)
         return detector
 
+    def to_onnx(self, path: str | Path, *, check: bool = True, precise_tanh: bool = True):
+        """Write preprocessing, model and threshold as one ONNX file (``dagmm export``).
+
+        Numeric and date-time preprocessing and the one-hot encoding go into
+        the graph; hashed columns cannot (ExportError). See
+        :mod:`dagmm.export.onnx` for the inputs and outputs, and
+        :func:`dagmm.export.export_onnx` for ``check`` and ``precise_tanh``.
+
+        Returns
+        -------
+        dagmm.export.ExportReport
+        """
+        from dagmm.export import export_onnx
+
+        return export_onnx(self, path, check=check, precise_tanh=precise_tanh)
+
     def __repr__(self) -> str:
         fitted = hasattr(self, "threshold_")
         state = f"threshold={self.threshold_:.6g}" if fitted else "unfitted"
