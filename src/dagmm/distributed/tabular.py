@@ -1,0 +1,33 @@
+"""Statistics of tables spread over ranks: input scaling and the tabular preprocessing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dagmm.distributed.collectives import ProcessGroup
+
+__all__ = ["sharded_scaling_statistics"]
+
+
+def sharded_scaling_statistics(
+    X: np.ndarray, normalize: bool | str, group: ProcessGroup
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~dagmm.estimators._base.scaling_statistics` of all ranks' rows together.
+
+    Standard scaling in two all-reduces (column sums and counts, then the
+    squared deviations from the global mean, as ``np.std`` computes it);
+    min-max from all-reduced extremes.
+    """
+    X64 = X.astype(np.float64, copy=False)
+    n_features = X.shape[1]
+    if normalize is False or normalize is None:
+        return np.zeros(n_features), np.ones(n_features)
+    if normalize is True or normalize == "standard":
+        totals = group.total(np.concatenate([X64.sum(axis=0), [X64.shape[0]]]))
+        center = totals[:-1] / totals[-1]
+        scale = np.sqrt(group.total(((X64 - center) ** 2).sum(axis=0)) / totals[-1])
+    else:
+        center = group.extreme(X64.min(axis=0), largest=False)
+        scale = group.extreme(X64.max(axis=0), largest=True) - center
+    scale = np.where(scale > np.finfo(np.float32).eps * np.maximum(1.0, np.abs(center)), scale, 1.0)
+    return center, scale
