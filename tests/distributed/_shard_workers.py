@@ -69,4 +69,9 @@ def quantile_job(rank: int, world_size: int, payload: dict) -> dict:
     return {"quantiles": group.quantiles(values, payload["q"])}
 
 
-JOBS = {"train": train_job, "quantiles": quantile_job}
+def several_job(rank: int, world_size: int, payload: dict) -> list:
+    """Several jobs in one start of the processes (starting them is the slow part)."""
+    return [JOBS[name](rank, world_size, sub) for name, sub in payload["jobs"]]
+
+
+JOBS = {"train": train_job, "quantiles": quantile_job, "several": several_job}
