@@ -69,9 +69,46 @@ def quantile_job(rank: int, world_size: int, payload: dict) -> dict:
     return {"quantiles": group.quantiles(values, payload["q"])}
 
 
+def preprocess_job(rank: int, world_size: int, payload: dict) -> dict:
+    import warnings
+
+    from dagmm.distributed import ProcessGroup
+    from dagmm.distributed.tabular import fit_preprocessor_sharded
+    from dagmm.tabular import TabularPreprocessor
+
+    frame = shard(payload["frame"], rank, world_size, payload.get("sizes"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pre = fit_preprocessor_sharded(
+            TabularPreprocessor(**payload["params"]), frame, ProcessGroup.from_default()
+        )
+    config, arrays = pre.to_state()
+    return {"config": config, "arrays": arrays, "warnings": len(caught)}
+
+
+def error_job(rank: int, world_size: int, payload: dict) -> dict:
+    """A missing value on the last rank only: every rank must raise, none may hang."""
+    from dagmm.distributed import ProcessGroup
+    from dagmm.distributed.tabular import fit_preprocessor_sharded
+    from dagmm.tabular import TabularPreprocessor
+
+    frame = shard(payload["frame"], rank, world_size, payload.get("sizes"))
+    try:
+        fit_preprocessor_sharded(TabularPreprocessor(), frame, ProcessGroup.from_default())
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        return {"raised": f"{type(exc).__name__}: {exc}"}
+    return {"raised": None}
+
+
 def several_job(rank: int, world_size: int, payload: dict) -> list:
     """Several jobs in one start of the processes (starting them is the slow part)."""
     return [JOBS[name](rank, world_size, sub) for name, sub in payload["jobs"]]
 
 
-JOBS = {"train": train_job, "quantiles": quantile_job, "several": several_job}
+JOBS = {
+    "train": train_job,
+    "quantiles": quantile_job,
+    "preprocess": preprocess_job,
+    "error": error_job,
+    "several": several_job,
+}

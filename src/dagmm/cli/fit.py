@@ -46,9 +46,9 @@ def fit(
     quiet: bool = opt.QUIET,
 ) -> None:
     """Train DAGMM on the (normal) rows of a table; save preprocessing, model and threshold."""
-    from dagmm.workflow import fit_file
-
     import os
+
+    from dagmm.workflow import fit_file
 
     values = dict(locals())
     options = opt.fit_options(values)

@@ -47,7 +47,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from dagmm.distributed.collectives import ProcessGroup
-from dagmm.math.gmm import combine_moments, shared_mixture_terms, GaussianMoments
+from dagmm.math.gmm import GaussianMoments, combine_moments, shared_mixture_terms
 from dagmm.math.losses import reconstruction_error
 
 if TYPE_CHECKING:
