@@ -154,19 +154,73 @@ def score(
     digest = hashlib.sha256(b"".join(k.encode() + v for k, v in files.items())).hexdigest()
     shipped = df.sparkSession.sparkContext.broadcast(files)
     columns = list(df.columns)
+    source = _with_file_positions(df)
 
     def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
         detector = _worker_detector(digest, shipped, device)
         for batch in batches:
             if len(batch) == 0:
                 continue
-            scores = detector.score_frame(batch, explain=explain, top_columns=top_columns, threshold=cut)
-            out = batch.reset_index(drop=True)[columns]
+            batch = batch.reset_index(drop=True)
+            positions = batch.pop(_POSITION) if _POSITION in batch.columns else None
+            scores = _score_aligned(
+                detector, batch, positions,
+                dict(explain=explain, top_columns=top_columns, threshold=cut),
+            )
+            out = batch[columns]
             for name in new_columns:
                 out[name] = scores[name].to_numpy()
             yield out
 
-    return df.mapInPandas(score_batches, schema)
+    return source.mapInPandas(score_batches, schema)
+
+
+#: Temporary column holding each row's position in its Parquet file.
+_POSITION = "__dagmm_file_row__"
+
+
+def _with_file_positions(df: Any) -> Any:
+    """``df`` plus each row's position in its source file, where Spark knows it (Parquet)."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    try:
+        with_positions = df.select("*", F.col("_metadata.row_index").alias(_POSITION))
+        with_positions.schema  # resolves the plan: fails where there is no such metadata
+    except (AnalysisException, Exception):  # noqa: BLE001 - any source without row positions
+        return df
+    return with_positions
+
+
+def _score_aligned(detector: Any, batch: Any, positions: Any, options: dict) -> Any:
+    """``detector.score_frame`` of a batch, each row at its ``dagmm score`` position.
+
+    ``dagmm score`` scores a file in chunks that start at multiples of
+    :data:`~dagmm.workflow.scoring.CHUNK_ALIGNMENT` rows, which puts each row
+    in the same lane of the float32 matrix kernels wherever it is scored (see
+    :mod:`dagmm.workflow.scoring`). A Spark batch starts anywhere in a file;
+    each run of consecutive file rows is therefore preceded by copies of its
+    first row up to the previous multiple, and those copies' scores dropped,
+    so Spark's scores equal ``dagmm score``'s bit for bit. Without positions
+    (a source other than Parquet files) the batch is scored as it comes, and
+    scores agree to float32 rounding.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from dagmm.workflow.scoring import CHUNK_ALIGNMENT
+
+    if positions is None:
+        return detector.score_frame(batch, **options)
+    where = positions.to_numpy()
+    starts = np.flatnonzero(np.diff(where) != 1) + 1
+    pieces = []
+    for run in np.split(np.arange(len(batch)), starts):
+        part = batch.iloc[run]
+        pad = int(where[run[0]] % CHUNK_ALIGNMENT)
+        padded = pd.concat([part.iloc[[0] * pad], part]) if pad else part
+        pieces.append(detector.score_frame(padded, **options).iloc[pad:])
+    return pd.concat(pieces, ignore_index=True)
 
 
 @dataclass(frozen=True)
