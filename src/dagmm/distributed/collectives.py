@@ -175,10 +175,29 @@ class ProcessGroup:
                 kinds = {"ValueError": ValueError, "FileNotFoundError": FileNotFoundError}
                 raise kinds.get(message[0], DataError)(f"rank {rank}: {message[1]}")
 
+    def run_checked(self, function: Any) -> Any:
+        """``function()``, with its error (if any, on any rank) raised on every rank."""
+        try:
+            result, error = function(), None
+        except (ValueError, TypeError, FileNotFoundError) as exc:
+            result, error = None, exc
+        self.check(error)
+        return result
+
     # ---------------------------------------------------------- selection
-    def row_offset(self, n_local: int) -> tuple[int, int]:
-        """(offset of this rank's rows in the global order, global row count)."""
-        counts = self.gather_objects(int(n_local))
+    def row_offset(self, n_local: int, width: int | None = None) -> tuple[int, int]:
+        """(offset of this rank's rows in the global order, global row count).
+
+        With ``width``, also checks that every rank's rows have that many columns.
+        """
+        shapes = self.gather_objects((int(n_local), width))
+        widths = {shape[1] for shape in shapes}
+        if len(widths) > 1:
+            raise ValueError(
+                f"the ranks' shards have different numbers of columns ({[s[1] for s in shapes]} "
+                "by rank); every shard needs the same columns"
+            )
+        counts = [shape[0] for shape in shapes]
         return int(sum(counts[: self.rank])), int(sum(counts))
 
     def order_statistics(self, values: np.ndarray, ranks: np.ndarray) -> np.ndarray:

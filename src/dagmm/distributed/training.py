@@ -275,7 +275,7 @@ def fit_module_sharded(estimator: DAGMM, data: Tensor, seed: int, group: Process
     """
     from dagmm.estimators.dagmm import _keep_best
 
-    offset, n_global = group.row_offset(data.shape[0])
+    offset, n_global = group.row_offset(data.shape[0], data.shape[1])
     generator = torch.Generator().manual_seed(seed)
     everything = torch.arange(n_global)
     if estimator.early_stopping:

@@ -199,9 +199,13 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X = self._validate_fit_data(X)
-        self._check_params(X.shape[1])
         group = _data_parallel_group(self)
+        if group is None:
+            X = self._validate_fit_data(X)
+            self._check_params(X.shape[1])
+        else:  # a bad shard must stop every rank, not leave the others waiting
+            X = group.run_checked(lambda: self._validate_fit_data(X))
+            group.run_checked(lambda: self._check_params(X.shape[1]))
         device = resolve_device(self.device) if group is None else group.device
         seed = self._seed() if group is None else group.broadcast_int(self._seed())
         self.device_ = device

@@ -181,13 +181,12 @@ _POSITION = "__dagmm_file_row__"
 
 def _with_file_positions(df: Any) -> Any:
     """``df`` plus each row's position in its source file, where Spark knows it (Parquet)."""
-    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     try:
         with_positions = df.select("*", F.col("_metadata.row_index").alias(_POSITION))
-        with_positions.schema  # resolves the plan: fails where there is no such metadata
-    except (AnalysisException, Exception):  # noqa: BLE001 - any source without row positions
+        _ = with_positions.schema  # resolves the plan: fails where there is no such metadata
+    except Exception:  # noqa: BLE001 - any source without row positions (AnalysisException, ...)
         return df
     return with_positions
 
