@@ -86,6 +86,19 @@ def preprocess_job(rank: int, world_size: int, payload: dict) -> dict:
     return {"config": config, "arrays": arrays, "warnings": len(caught)}
 
 
+def detector_job(rank: int, world_size: int, payload: dict) -> dict:
+    """TabularDetector.fit of this rank's rows inside data_parallel()."""
+    from dagmm.distributed import data_parallel
+    from dagmm.workflow.detector import TabularDetector
+    from dagmm.workflow.options import FitOptions
+
+    frame = shard(payload["frame"], rank, world_size, payload.get("sizes"))
+    with data_parallel():
+        detector = TabularDetector.from_options(FitOptions(**payload["options"])).fit(frame)
+    return {"energy": detector.energy(payload["frame"]), "threshold": detector.threshold_,
+            "training": detector.training_}
+
+
 def error_job(rank: int, world_size: int, payload: dict) -> dict:
     """A missing value on the last rank only: every rank must raise, none may hang."""
     from dagmm.distributed import ProcessGroup
@@ -110,5 +123,6 @@ JOBS = {
     "quantiles": quantile_job,
     "preprocess": preprocess_job,
     "error": error_job,
+    "detector": detector_job,
     "several": several_job,
 }

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from dagmm.tabular import TabularPreprocessor
+from dagmm.workflow.detector import TabularDetector
+from dagmm.workflow.options import FitOptions
 from dagmm.workflow.synthetic import make_transactions
 
 
@@ -37,11 +39,18 @@ def test_sharded_preprocessor_equals_whole_table_fit(on_ranks):
     assert kinds["code"] == "onehot" and kinds["city"] == "hashed" and "note" not in kinds
     missing_frame = make_transactions(60, random_state=1)
     missing_frame.loc[55, "amount"] = np.nan
+    labelled = make_transactions(120, anomaly_fraction=0.05, random_state=2)
+    options = dict(label_col="label", id_cols=("txn_id",), epochs=2, batch_size=32,
+                   comp_hiddens=(6, 2), est_hiddens=(4, 2), device="cpu", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = TabularDetector.from_options(FitOptions(**options)).fit(labelled)
     jobs = [
         ("preprocess", {"frame": frame, "params": PARAMS, "sizes": (30, 45, 15)}),
         ("error", {"frame": missing_frame, "sizes": (20, 20, 20)}),
+        ("detector", {"frame": labelled, "options": options}),
     ]
-    for rank, (fitted, failed) in enumerate(on_ranks(3, "several", {"jobs": jobs})):
+    for rank, (fitted, failed, detector) in enumerate(on_ranks(3, "several", {"jobs": jobs})):
         assert fitted["config"] == config
         for name, array in arrays.items():
             np.testing.assert_allclose(fitted["arrays"][name], array, rtol=1e-12, equal_nan=True)
@@ -51,3 +60,7 @@ def test_sharded_preprocessor_equals_whole_table_fit(on_ranks):
         assert (fitted["warnings"] > 0) == (rank == 0)  # warnings once, from rank 0
         assert failed["raised"] is not None and "missing values" in failed["raised"]
         assert "amount" in failed["raised"]
+        # TabularDetector.fit inside data_parallel(): the one-process detector.
+        np.testing.assert_allclose(detector["energy"], one.energy(labelled), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(detector["threshold"], one.threshold_, rtol=1e-5)
+        assert detector["training"]["training_rows"] == one.training_["training_rows"]

@@ -49,6 +49,7 @@ from tqdm.auto import tqdm
 from dagmm.distributed.collectives import ProcessGroup
 from dagmm.math.gmm import GaussianMoments, combine_moments, shared_mixture_terms
 from dagmm.math.losses import reconstruction_error
+from dagmm.training import should_compile
 
 if TYPE_CHECKING:
     from dagmm.estimators.dagmm import DAGMM
@@ -292,7 +293,7 @@ def fit_module_sharded(estimator: DAGMM, data: Tensor, seed: int, group: Process
     else:
         train, validation = ShardedRows(data, everything, offset), None
     batch_size = min(int(estimator.minibatch_size), len(train))
-    estimator.compiled_ = False  # DDP runs the eager step; see dagmm.distributed
+    estimator.compiled_ = False  # DDP trains eagerly (the fused compiled step bypasses its hooks)
 
     def reconstruction_error_of_train() -> float:
         local, _ = train.take(torch.arange(len(train)))
@@ -351,4 +352,7 @@ def fit_module_sharded(estimator: DAGMM, data: Tensor, seed: int, group: Process
     if best_module is not None:
         estimator.module_ = best_module
     estimator.history_ = {**history, "restart_errors": errors}
+    # Score as a one-process fit of these rows would (compiled for large fits).
+    epochs = int(estimator.epoch_size) + int(estimator.pretrain_epochs) * int(estimator.n_init)
+    estimator.compiled_ = should_compile(estimator.compile, len(train), epochs * int(estimator.n_restarts))
     estimator._freeze_mixture(data)
