@@ -14,6 +14,7 @@ Prints (and writes with ``--out``) a Markdown report:
 and the machine's core count. Command that produced the committed results::
 
     OMP_NUM_THREADS=1 PYTHONPATH=src nice -n 5 python benchmarks/distributed_scaling.py \\
+        --rows 60000 --epochs 3 --score-rows 100000 \\
         --out benchmarks/results/distributed/scaling.md
 """
 
@@ -25,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -154,6 +156,9 @@ def main() -> None:
     comm = many["allreduce"]["grads"] + 4 * many["allreduce"]["stats"]
     lines = [
         "# Data-parallel training and Spark scoring: throughput",
+        "",
+        "Produced by: `OMP_NUM_THREADS=1 PYTHONPATH=src nice -n 5 python "
+        + " ".join(["benchmarks/distributed_scaling.py", *sys.argv[1:]]) + "`",
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"torch {torch.__version__}, shared with other jobs while measured. "

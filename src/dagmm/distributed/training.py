@@ -28,8 +28,9 @@ So a P-process fit equals a one-process fit on the same rows in the same
 order up to float rounding (``tests/distributed/test_training.py``).
 
 Communication per step: one all-reduce of K (d + 1) and one of K d^2
-float64 (the statistics; 52 numbers for K = 4, d = 3) plus DDP's gradient
-all-reduce (4 bytes per network parameter).
+float64 (the statistics; 52 numbers for K = 4, d = 3) in the forward pass,
+the same two in the backward pass, and DDP's gradient all-reduce (4 bytes
+per network parameter); see ``benchmarks/distributed_scaling.py``.
 """
 
 from __future__ import annotations
