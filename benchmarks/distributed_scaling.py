@@ -146,6 +146,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    load = os.getloadavg()
     X = _data(args.rows, args.features)
     one = train_throughput(X, args.epochs, 1)
     many = train_throughput(X, args.epochs, args.processes)
@@ -154,6 +155,7 @@ def main() -> None:
     grad_bytes, stats_bytes = 4 * one["params"], 8 * 52
     step = one["step_seconds"]
     comm = many["allreduce"]["grads"] + 4 * many["allreduce"]["stats"]
+    many_step = many["seconds"] / (-(-args.rows // PARAMS["minibatch_size"]) * args.epochs)
     lines = [
         "# Data-parallel training and Spark scoring: throughput",
         "",
@@ -191,14 +193,24 @@ def main() -> None:
         + ", ".join(
             f"{p}: {step / (step / p + comm):.2f}x" for p in (2, 4, 8, 16)
         )
-        + " over one process, on machines with a core per process. Larger batches or wider "
-        "networks raise compute per step and the ceiling; on a network (~50 us latency, "
-        "~1 GB/s) the gradient all-reduce stays well under a millisecond for networks of this "
-        "size.",
+        + " over one process, on machines with a core per process. With 100 us per all-reduce "
+        "(an assumption, typical of an idle machine or a fast network, not measured here) it "
+        "predicts "
+        + ", ".join(f"{p}: {step / (step / p + 5e-4):.2f}x" for p in (2, 4, 8, 16))
+        + " (the compute per step was measured under the same load; on a quiet core it is "
+        "several times smaller, and so are these speed-ups). The bytes are negligible (a few kB per step; at 1 GB/s, microseconds): the "
+        "ceiling is set by latency x 5 synchronisations per step against compute per step, "
+        "which larger batches or wider networks raise.",
         "",
-        f"Measured here, on {os.cpu_count()} cores shared with other work: "
-        f"{one['seconds'] / many['seconds']:.2f}x (no speed-up is expected when the processes "
-        "compete for the same cores).",
+        f"Measured here, on {os.cpu_count()} cores shared with other work (1-minute load "
+        f"average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): "
+        f"{one['seconds'] / many['seconds']:.2f}x. A step with {args.processes} processes took "
+        f"{1e3 * many_step:.1f} ms against the model's {1e3 * (step / args.processes + comm):.1f} ms: "
+        "each step synchronises the processes 5 times (4 statistics all-reduces and DDP's "
+        "gradient bucket), and on oversubscribed cores every synchronisation also waits until "
+        "the other process is scheduled again, which a tight loop of all-reduces does not show. "
+        "No speed-up is expected when the processes compete for the same cores; the model above "
+        "is the estimate for dedicated cores or machines.",
         "",
         f"## Scoring {args.score_rows} rows (Parquet in, Parquet out)",
         "",
