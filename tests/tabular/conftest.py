@@ -62,3 +62,9 @@ def _fit_quietly(pre: TabularPreprocessor, frame: pd.DataFrame) -> TabularPrepro
 def fit_quietly() -> Callable[[TabularPreprocessor, pd.DataFrame], TabularPreprocessor]:
     """Fit, ignoring the expected warnings about hashed, left-out and date columns."""
     return _fit_quietly
+
+
+@pytest.fixture
+def tiny_args_folder() -> list[str]:
+    """`dagmm fit` options for a tiny, quick model."""
+    return ["--epochs", "2", "--batch-size", "64", "--comp-hiddens", "8,2", "--est-hiddens", "4,2", "--device", "cpu"]

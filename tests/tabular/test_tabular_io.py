@@ -141,8 +141,8 @@ def test_unparseable_content(tmp_path, name, content, match):
 
 def test_directory_and_bad_arguments(tmp_path, frame):
     folder = tmp_path / "folder.csv"
-    folder.mkdir()
-    with pytest.raises(DataError, match="is a directory"):
+    folder.mkdir()  # a folder is read as a table of its files (dagmm.tabular.folders)
+    with pytest.raises(DataError, match="holds no data file"):
         read_table(folder)
     path = tmp_path / "data.csv"
     _write(frame, path)

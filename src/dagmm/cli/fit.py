@@ -9,7 +9,9 @@ import typer
 from dagmm.cli import _shared as opt
 from dagmm.cli.app import app
 
-_DATA = typer.Argument(..., help="Training table: .csv, .tsv, .parquet (.gz allowed).")
+_DATA = typer.Argument(
+    ..., help="Training table: .csv, .tsv, .parquet (.gz allowed), or a folder of such files."
+)
 _OUT = typer.Option(..., "--out", "-o", help="Model directory to write.")
 
 
@@ -44,11 +46,15 @@ def fit(
     quiet: bool = opt.QUIET,
 ) -> None:
     """Train DAGMM on the (normal) rows of a table; save preprocessing, model and threshold."""
+    import os
+
     from dagmm.workflow import fit_file
 
     values = dict(locals())
     options = opt.fit_options(values)
+    quiet = quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 speaks
     opt.info(f"reading '{data}'", quiet)
     with opt.warnings_as_lines():
         report = fit_file(data, out, options, progress=not quiet)
-    typer.echo(report.summary())
+    if os.environ.get("RANK", "0") == "0":
+        typer.echo(report.summary())

@@ -10,7 +10,9 @@ from dagmm.cli import _shared as opt
 from dagmm.cli.app import app
 from dagmm.workflow.scoring import DEFAULT_CHUNK_ROWS
 
-_DATA = typer.Argument(..., help="Rows to score: .csv, .tsv, .parquet (.gz allowed).")
+_DATA = typer.Argument(
+    ..., help="Rows to score: .csv, .tsv, .parquet (.gz allowed), or a folder of such files."
+)
 _MODEL = typer.Option(..., "--model", "-m", help="Model directory from `dagmm fit`.")
 _OUT = typer.Option(..., "--out", "-o", help="Scores file to write (.csv, .parquet, ...).")
 _EXPLAIN = typer.Option(
@@ -30,6 +32,12 @@ _ESCAPE_FORMULAS = typer.Option(
     "default: on for CSV/TSV output, off for Parquet. Off writes ids byte for byte.",
     show_default=False,
 )
+_ENGINE = typer.Option(
+    "local", "--engine", help="local (one process, the default) or spark (writes a Parquet folder)."
+)
+_MASTER = typer.Option(
+    None, "--master", help="Spark master for --engine spark, e.g. local[2] or spark://host:7077."
+)
 _CHUNK_SIZE = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-size", min=1, help=opt.CHUNK_SIZE_HELP)
 
 
@@ -45,6 +53,8 @@ def score(
     chunk_size: int = _CHUNK_SIZE,
     escape_formulas: bool | None = _ESCAPE_FORMULAS,
     device: str | None = opt.DEVICE,
+    engine: str = _ENGINE,
+    master: str | None = _MASTER,
     quiet: bool = opt.QUIET,
 ) -> None:
     """Write each row's ids, energy, score (training percentile) and anomaly flag."""
@@ -57,6 +67,20 @@ def score(
         policy = ThresholdPolicy.contamination(contamination)
     elif threshold_fpr is not None:
         policy = ThresholdPolicy.fpr(threshold_fpr)
+    if engine not in ("local", "spark"):
+        raise ValueError(f"--engine {engine!r} is not an engine; expected 'local' or 'spark'")
+    if master is not None and engine != "spark":
+        raise ValueError("--master applies to --engine spark; add --engine spark or drop --master")
+    if engine == "spark":
+        from dagmm.spark import score_file as spark_score_file
+
+        with opt.warnings_as_lines():
+            spark_report = spark_score_file(
+                data, model, out, master=master, explain=explain, top_columns=top_columns,
+                threshold=policy, device=device or "cpu",
+            )
+        typer.echo(spark_report.summary())
+        return
     with opt.warnings_as_lines():
         report = score_file(
             data,

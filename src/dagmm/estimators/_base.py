@@ -121,6 +121,23 @@ def _is_finite_number(value: Any) -> bool:
     )
 
 
+def _data_parallel_group(estimator: BaseDeepDetector) -> Any:
+    """The :class:`dagmm.distributed.ProcessGroup` of a data-parallel fit in progress, or None."""
+    import sys
+
+    if "dagmm.distributed.collectives" not in sys.modules:  # torch.distributed never used
+        return None
+    from dagmm.distributed.collectives import current_group
+
+    group = current_group()
+    if group is not None and not getattr(estimator, "_supports_data_parallel", False):
+        raise ValueError(
+            f"{type(estimator).__name__} cannot be fitted data-parallel (inside "
+            "dagmm.distributed.data_parallel()); only DAGMM can: fit it outside that block"
+        )
+    return group
+
+
 class BaseDeepDetector(OutlierMixin, BaseEstimator):
     """Base class of the torch-backed outlier detectors (not for direct use)."""
 
@@ -195,10 +212,15 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        X = self._validate_fit_data(X)
-        self._check_params(X.shape[1])
-        device = resolve_device(self.device)
-        seed = self._seed()
+        group = _data_parallel_group(self)
+        if group is None:
+            X = self._validate_fit_data(X)
+            self._check_params(X.shape[1])
+        else:  # a bad shard must stop every rank, not leave the others waiting
+            X = group.run_checked(lambda: self._validate_fit_data(X))
+            group.run_checked(lambda: self._check_params(X.shape[1]))
+        device = resolve_device(self.device) if group is None else group.device
+        seed = self._seed() if group is None else group.broadcast_int(self._seed())
         self.device_ = device
         self.scaler_center_, self.scaler_scale_ = self._fit_scaling(X)
         self._scoring_state_changed()
@@ -231,6 +253,11 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
 
     def _fit_scaling(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Column centre and scale of this fit; a subclass may choose them from ``X``."""
+        group = _data_parallel_group(self)
+        if group is not None:  # statistics of all ranks' rows
+            from dagmm.distributed.tabular import sharded_scaling_statistics
+
+            return sharded_scaling_statistics(X, self.normalize, group)
         return scaling_statistics(X, self.normalize)
 
     def _to_scaled_tensor(self, X: np.ndarray) -> Tensor:
@@ -239,8 +266,17 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return ((torch.from_numpy(np.ascontiguousarray(X)) - center) / scale).to(self.device_)
 
     def _set_threshold(self, train_energy: np.ndarray) -> None:
-        """``offset_`` from the contamination percentile of the training scores."""
-        self.offset_ = float(np.percentile(-train_energy, 100.0 * self.contamination))
+        """``offset_`` from the contamination percentile of the training scores.
+
+        In a data-parallel fit the percentile is that of every rank's training
+        scores, exact (:meth:`dagmm.distributed.ProcessGroup.quantiles`).
+        """
+        group = _data_parallel_group(self)
+        if group is not None:
+            q = np.true_divide(100.0 * self.contamination, 100)  # as np.percentile
+            self.offset_ = float(group.quantiles(-train_energy, q))
+        else:
+            self.offset_ = float(np.percentile(-train_energy, 100.0 * self.contamination))
         self.threshold_ = -self.offset_
 
     # ------------------------------------------------------------ scoring

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
-from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector
+from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector, _data_parallel_group
 from dagmm.exceptions import ModelFileError
 from dagmm.math.gmm import (
     cholesky_checked,
@@ -434,7 +434,15 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         rec = reconstruction_error(batch, x_hat, self.reconstruction).mean()
         return StepOutput(rec, rec.detach().reshape(1), torch.zeros((), dtype=torch.int64))
 
+    #: ``fit`` inside :func:`dagmm.distributed.data_parallel` trains on all ranks' rows.
+    _supports_data_parallel: ClassVar[bool] = True
+
     def _fit_module(self, data: Tensor, seed: int) -> None:
+        group = _data_parallel_group(self)
+        if group is not None:
+            from dagmm.distributed.training import fit_module_sharded
+
+            return fit_module_sharded(self, data, seed, group)
         generator = torch.Generator().manual_seed(seed)
         train, validation = self._holdout_split(data, generator)
         batch_size = min(int(self.minibatch_size), train.shape[0])
@@ -581,6 +589,11 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                     batch_moments if moments is None else combine_moments(moments, batch_moments)
                 )
                 codes.append(z)
+            group = _data_parallel_group(self)
+            if group is not None:  # every rank's statistics, merged in rank order
+                from dagmm.distributed.training import merge_moments
+
+                moments = merge_moments(moments, group)
             weights, means, covariances = gmm_from_moments(moments, float(self.reg_covar))
             prec_chol = precision_cholesky(cholesky_checked(covariances))
             train_energy = sample_energy(torch.cat(codes), weights, means, prec_chol)

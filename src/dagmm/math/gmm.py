@@ -25,6 +25,7 @@ log-sum-exp. No matrix inverse or determinant is ever formed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
@@ -331,3 +332,57 @@ def _elementwise_mixture_terms(
     energy = -torch.logsumexp(log_weighted, dim=1)  # N
     penalty = sum(covariance[i, i].reciprocal() for i in range(dim)).sum()
     return energy, penalty, torch.count_nonzero(~positive)
+
+
+def shared_mixture_terms(
+    z: Tensor,
+    gamma: Tensor,
+    reg_covar: float,
+    n_samples: int,
+    sum_over_holders: Callable[[Tensor], Tensor],
+) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`batch_mixture_terms` of a batch whose rows are spread over several holders.
+
+    Each holder (a process of a data-parallel fit) passes its own rows; the
+    mixture is that of the whole batch: ``sum_over_holders`` adds a tensor
+    over all holders (differentiably, e.g. an autograd-aware all-reduce), so
+    the energies, the penalty and their gradients are those of the whole
+    batch. Two rounds, as :func:`weighted_moments`: the memberships and
+    weighted sums of z give the means, then the centred scatter is summed
+    (centring first keeps the float64 covariance of a feature such as the
+    cosine, ~1 +- 1e-4, free of cancellation).
+
+    Parameters
+    ----------
+    z : Tensor, shape (n, d)
+        This holder's rows (n may be 0).
+    gamma : Tensor, shape (n, K)
+    reg_covar : float
+    n_samples : int
+        Rows of the whole batch (over all holders).
+    sum_over_holders : callable
+        Tensor -> its sum over holders, same shape.
+
+    Returns
+    -------
+    energy : Tensor, shape (n,)
+        This holder's rows' energies under the whole batch's mixture.
+    penalty : Tensor, scalar
+        :func:`covariance_diagonal_penalty` (the same on every holder).
+    failures : Tensor, scalar int64
+        Components whose Cholesky factorisation failed.
+    """
+    n_components, dim = gamma.shape[1], z.shape[1]
+    first = sum_over_holders(torch.cat([gamma.sum(dim=0), (gamma.T @ z).reshape(-1)]))
+    total_weight = first[:n_components]  # K
+    safe_weight = _safe_weight(total_weight)  # K
+    means = first[n_components:].reshape(n_components, dim) / safe_weight[:, None]  # K x d
+    centred = z.unsqueeze(0) - means.unsqueeze(1)  # K x n x d
+    scatter = (gamma.T.unsqueeze(-1) * centred).transpose(1, 2) @ centred  # K x d x d
+    scatter = sum_over_holders(scatter)
+    eye = torch.eye(dim, dtype=z.dtype, device=z.device)  # d x d
+    covariances = scatter / safe_weight[:, None, None] + reg_covar * eye  # K x d x d
+    factors, info = torch.linalg.cholesky_ex(covariances)
+    weights = total_weight / n_samples  # K
+    energy = sample_energy(z, weights, means, precision_cholesky(factors))  # n
+    return energy, covariance_diagonal_penalty(covariances), torch.count_nonzero(info)

@@ -317,6 +317,10 @@ def read_table(
     >>> from dagmm.tabular import read_table
     >>> frame = read_table("transactions.csv", columns=["amount", "merchant"])  # doctest: +SKIP
     """
+    if Path(path).is_dir():  # a folder of files: one table (dagmm.tabular.folders)
+        from dagmm.tabular.folders import read_folder
+
+        return read_folder(path, columns)
     source, table_format = _existing_file(path)
     if table_format.kind == "parquet":
         parquet = _parquet_file(source)
@@ -383,6 +387,10 @@ def iter_table_chunks(
     """
     if not isinstance(chunksize, int) or isinstance(chunksize, bool) or chunksize < 1:
         raise ValueError(f"chunksize must be a positive integer, got {chunksize!r}")
+    if Path(path).is_dir():  # a folder of files: one table (dagmm.tabular.folders)
+        from dagmm.tabular.folders import iter_folder_chunks
+
+        return iter_folder_chunks(path, chunksize, columns)
     # Checks run now, not at the first next(): a generator would defer them.
     source, table_format = _existing_file(path)
     if table_format.kind == "parquet":

@@ -35,6 +35,7 @@ from sklearn.exceptions import NotFittedError
 
 from dagmm._version import __version__
 from dagmm.estimators import DAGMM
+from dagmm.estimators._base import _data_parallel_group
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.tabular import TabularPreprocessor
@@ -208,6 +209,13 @@ class TabularDetector:
             too few rows are left to train on, or the preprocessor rejects the data.
         """
         started = time.perf_counter()
+        group = _data_parallel_group(self.model if self.model is not None else DAGMM)
+        if group is not None:  # inside dagmm.distributed.data_parallel(): data is this rank's shard
+            if validation is not None:
+                raise ValueError("a data-parallel fit takes no validation table; leave it out")
+            from dagmm.distributed.tabular import fit_detector_sharded
+
+            return fit_detector_sharded(self, data, group, progress=progress)
         frame = as_frame(data)
         if len(frame) == 0:
             raise DataError("the training table has no rows; pass at least two rows of data")

@@ -51,7 +51,10 @@ def fit_file(
     Parameters
     ----------
     data : path-like
-        The training table.
+        The training table: a file, or a folder of files read as one table
+        (:mod:`dagmm.tabular.folders`). Under ``torchrun`` (several
+        processes), each process reads its share and they fit together
+        (:func:`dagmm.distributed.tabular.fit_file_sharded`).
     out : path-like
         The model directory to write (an existing model directory there is replaced).
     options : FitOptions, optional
@@ -73,6 +76,12 @@ def fit_file(
     >>> report = fit_file("transactions.csv", "model", FitOptions(id_cols=("id",)))  # doctest: +SKIP
     >>> print(report.summary())  # doctest: +SKIP
     """
+    from dagmm.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():  # one of several processes: each reads its share
+        from dagmm.distributed.tabular import fit_file_sharded
+
+        return fit_file_sharded(data, out, options, progress=progress)
     options = options or FitOptions()
     frame = read_table(data)
     if options.label_col:
