@@ -103,7 +103,12 @@ def paper(
     ] = "0",
     quick: Annotated[
         bool,
-        typer.Option("--quick", help="Smoke run: 2 epochs per model and 2 seeds; not comparable."),
+        typer.Option(
+            "--quick",
+            help="Smoke run of about a minute: 2 epochs and one training run per model, 2 "
+            "seeds, large data sets subsampled to 5,000 training and 5,000 test rows; not "
+            "comparable with the paper.",
+        ),
     ] = False,
     download: Annotated[
         bool, typer.Option("--download", help="Download missing data sets.")
