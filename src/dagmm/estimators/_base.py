@@ -108,8 +108,49 @@ def scaling_statistics(X: np.ndarray, normalize: bool | str) -> tuple[np.ndarray
     return center, scale
 
 
+#: Parameter names of other implementations (the TensorFlow DAGMM, tnakae/DAGMM, and
+#: common spellings) -> the name here. An unknown keyword says "did you mean ...?".
+RENAMED_PARAMETERS: dict[str, str] = {
+    "random_seed": "random_state",  # TensorFlow DAGMM
+    "seed": "random_state",
+    "epochs": "epoch_size",
+    "n_epochs": "epoch_size",
+    "batch_size": "minibatch_size",
+    "lr": "learning_rate",
+    "dropout": "est_dropout_ratio",
+    "dropout_ratio": "est_dropout_ratio",
+    "threads": "n_jobs",
+}
+
+
+def unknown_parameter_message(cls: type, name: str, known: list[str]) -> str:
+    """``"DAGMM() got an unexpected keyword argument 'random_seed'; did you mean ..."``."""
+    import difflib
+
+    target = RENAMED_PARAMETERS.get(name)
+    if target not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        target = close[0] if close else None
+    message = f"{cls.__name__}() got an unexpected keyword argument {name!r}"
+    if target is not None:
+        message += f"; did you mean {target}?"
+        if name == "random_seed":
+            message += " (the TensorFlow version's random_seed is random_state, as in scikit-learn)"
+    return message + f"; its parameters: {', '.join(known)}"
+
+
 class BaseDeepDetector(OutlierMixin, BaseEstimator):
     """Base class of the torch-backed outlier detectors (not for direct use)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BaseDeepDetector:
+        # Checked here, not in __init__, so that __init__ stays the plain list of
+        # parameters scikit-learn's get_params, set_params and clone rely on.
+        if kwargs:
+            known = cls._get_param_names()
+            for name in kwargs:
+                if name not in known:
+                    raise TypeError(unknown_parameter_message(cls, name, known))
+        return super().__new__(cls)
 
     _parameter_constraints: ClassVar[dict] = {
         "minibatch_size": [Interval(Integral, 1, None, closed="left")],
