@@ -1,14 +1,15 @@
 """The ``dagmm`` Typer application and its error handling.
 
 Commands live in sibling modules and register themselves on :data:`app`. A user
-error (bad file, column, parameter, damaged model directory) prints one short
-line and exits with code 2 (1 for other failures); ``--debug`` shows the
-traceback instead.
+error (bad file, column, parameter, damaged model directory, a missing optional
+extra) prints one short line and exits with code 2 (1 for other failures);
+``--debug`` shows the traceback as well, with the same exit code.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Sequence
 
 import typer
@@ -58,6 +59,13 @@ def _register_commands() -> None:
     )
 
 
+def is_user_error(exc: BaseException) -> bool:
+    """Whether the user can fix ``exc``: bad input, a missing file, a missing extra."""
+    if isinstance(exc, ImportError):  # an optional extra that is not installed
+        return "pip install" in str(exc)
+    return isinstance(exc, (ValueError, FileNotFoundError, KeyError, PermissionError))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -76,9 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
+        user_error = is_user_error(exc)
         if debug:
-            raise
-        user_error = isinstance(exc, (ValueError, FileNotFoundError, KeyError, PermissionError))
+            traceback.print_exc()
+            return USER_ERROR if user_error else 1
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         typer.echo(f"error: {message}", err=True)
         if not user_error:

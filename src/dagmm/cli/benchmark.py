@@ -119,7 +119,10 @@ def paper(
 ) -> None:
     """Run the experiments of Zong et al. (ICLR 2018) and write results.jsonl, summary.md, plots."""
     from dagmm.benchmark import run_benchmark
+    from dagmm.benchmark.runner import RESULTS_FILE
+    from dagmm.workflow.destinations import check_output_directory
 
+    check_output_directory(out, RESULTS_FILE)  # a results folder is resumed
     dataset_names = split_names(datasets, "--datasets")
     model_names = split_names(models, "--models")
     n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else DEFAULT_SEEDS)

@@ -21,7 +21,9 @@ def demo(
 ) -> None:
     """Fit DAGMM on a synthetic Gaussian mixture with injected anomalies and report metrics."""
     from dagmm.demo import run_demo
+    from dagmm.workflow.destinations import check_model_destination
 
+    check_model_destination(out)
     result = run_demo(out, epochs=epochs, random_state=seed, verbose=0 if quiet else 1)
     d, f = result["dagmm"], result["iforest"]
     if not quiet:

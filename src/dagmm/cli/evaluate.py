@@ -32,7 +32,10 @@ def evaluate(
 ) -> None:
     """Precision, recall, F1 (model and best-F1 thresholds), AUROC, AUPRC, plots and report.html."""
     from dagmm.workflow import evaluate_file
+    from dagmm.workflow.destinations import check_output_directory
+    from dagmm.workflow.evaluation import METRICS_FILE
 
+    check_output_directory(out, METRICS_FILE, inputs=[data, model])
     with opt.warnings_as_lines():
         report = evaluate_file(
             data,

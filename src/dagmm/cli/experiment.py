@@ -41,7 +41,9 @@ def mnist_vae(
 ) -> None:
     """VAE outlier detection, MNIST digit 0 normal versus 6 outliers, with DAGMM beside it."""
     from dagmm.experiments.mnist_vae import run_mnist_vae
+    from dagmm.workflow.destinations import check_output_directory
 
+    check_output_directory(out, "results.json")
     result = run_mnist_vae(
         data_home,
         out,

@@ -45,8 +45,10 @@ def fit(
 ) -> None:
     """Train DAGMM on the (normal) rows of a table; save preprocessing, model and threshold."""
     from dagmm.workflow import fit_file
+    from dagmm.workflow.destinations import check_model_destination
 
     values = dict(locals())
+    check_model_destination(out, inputs=[data])
     options = opt.fit_options(values)
     opt.info(f"reading '{data}'", quiet)
     with opt.warnings_as_lines():

@@ -41,7 +41,9 @@ def score(
 ) -> None:
     """Write each row's ids, energy, score (training percentile) and anomaly flag."""
     from dagmm.workflow import ThresholdPolicy, score_file
+    from dagmm.workflow.destinations import check_file_destination
 
+    check_file_destination(out, inputs=[data, model])
     if contamination is not None and threshold_fpr is not None:
         raise ValueError("--contamination and --threshold-fpr both set the threshold; give one")
     policy = None

@@ -60,8 +60,11 @@ def tune(
 ) -> None:
     """Search learning rate, lambdas, widths, latent size, components, epochs and batch size."""
     from dagmm.workflow import tune_file
+    from dagmm.workflow.destinations import check_output_directory
+    from dagmm.workflow.tuning import SUMMARY_FILE
 
     values = dict(locals())
+    check_output_directory(out, SUMMARY_FILE, inputs=[data])
     options = opt.fit_options(values)
     if not options.label_col:
         raise ValueError("tuning needs labels: give the label column with --label-col")

@@ -16,10 +16,12 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 __all__ = [
+    "MISSING_MATPLOTLIB",
     "energy_histogram_figure",
     "f1_threshold_figure",
     "figure_png",
     "latent_figure",
+    "matplotlib_available",
     "pr_figure",
     "roc_figure",
     "trials_figure",
@@ -31,11 +33,24 @@ _SIZE = (6.4, 4.2)
 _DPI = 100
 
 
+#: What to say when the plots cannot be drawn.
+MISSING_MATPLOTLIB = "matplotlib is not installed (pip install 'dagmm[plot]')"
+
+
+def matplotlib_available() -> bool:
+    """Whether the figures can be drawn; commands skip them (and say so) when not."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _figure(size: tuple[float, float] = _SIZE) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - matplotlib is installed in the test environment
-        raise ImportError("plots need matplotlib: pip install 'dagmm[plot]'") from None
+        raise ImportError(f"plots need matplotlib: {MISSING_MATPLOTLIB}") from None
     return Figure(figsize=size, dpi=_DPI, layout="constrained")
 
 

@@ -73,6 +73,9 @@ def fit_file(
     >>> report = fit_file("transactions.csv", "model", FitOptions(id_cols=("id",)))  # doctest: +SKIP
     >>> print(report.summary())  # doctest: +SKIP
     """
+    from dagmm.workflow.destinations import check_model_destination
+
+    check_model_destination(out, option="out", inputs=[data])  # before any work
     options = options or FitOptions()
     frame = read_table(data)
     if options.label_col:

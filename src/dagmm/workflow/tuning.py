@@ -291,8 +291,15 @@ def tune_file(
     _write_table(table, root / TRIALS_TABLE)
     from dagmm import reporting
 
-    figure = reporting.trials_figure(table["number"], table["value"], table["state"], metric)
-    reporting.write_atomic(root / TRIALS_PLOT, reporting.figure_png(figure))
+    if reporting.matplotlib_available():
+        figure = reporting.trials_figure(table["number"], table["value"], table["state"], metric)
+        reporting.write_atomic(root / TRIALS_PLOT, reporting.figure_png(figure))
+    else:
+        import warnings
+
+        warnings.warn(
+            f"{reporting.MISSING_MATPLOTLIB}: skipped {TRIALS_PLOT}", UserWarning, stacklevel=2
+        )
     _write_table(frame.iloc[split.test], root / f"test{_table_suffix(Path(data))}")
 
     detector: TabularDetector = best["detector"]
