@@ -9,12 +9,14 @@ command line over the file over the defaults.
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import typer
 
+from dagmm._vocabulary import flag
 from dagmm.workflow.options import FitOptions
 
 _DEFAULTS = FitOptions()
@@ -34,6 +36,12 @@ CATEGORICAL_COLS = typer.Option(
     None,
     "--categorical-cols",
     help="Columns to one-hot encode whatever their type (comma-separated).",
+)
+DATETIME_COLS = typer.Option(
+    None,
+    "--datetime-cols",
+    help="Date-time columns, comma-separated: ISO 8601, MM/DD/YYYY HH:MM, DD.MM.YYYY or epoch "
+    "seconds (other values are an error).",
 )
 IMPUTE = typer.Option(
     None,
@@ -132,7 +140,18 @@ def fit_options(values: dict[str, Any]) -> FitOptions:
     }
     from dagmm.workflow import resolve_options
 
-    return resolve_options(given, config)
+    try:
+        return resolve_options(given, config)
+    except ValueError as exc:
+        # A message about the config file keeps its keys; others name this command's flags.
+        message = str(exc)
+        if config is not None and str(config) in message:
+            raise
+        for name in sorted(given, key=len, reverse=True):
+            message = re.sub(rf"(?<![\w'-]){name}(?![\w'])", flag(name), message)
+        if message == str(exc):
+            raise
+        raise type(exc)(message) from None
 
 
 def info(message: str, quiet: bool) -> None:

@@ -71,8 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _register_commands()
+    from dagmm._vocabulary import CLI, vocabulary
+
     try:
-        app(args=args, prog_name="dagmm", standalone_mode=False)
+        with vocabulary(CLI):  # messages name --flags, not Python parameters
+            app(args=args, prog_name="dagmm", standalone_mode=False)
     except typer.Exit as stop:
         return stop.exit_code
     except typer.Abort:

@@ -22,6 +22,7 @@ def fit(
     drop_cols: str | None = opt.DROP_COLS,
     id_cols: str | None = opt.ID_COLS,
     categorical_cols: str | None = opt.CATEGORICAL_COLS,
+    datetime_cols: str | None = opt.DATETIME_COLS,
     impute: bool | None = opt.IMPUTE,
     max_categories: int | None = opt.MAX_CATEGORIES,
     config: Path | None = opt.CONFIG,

@@ -33,6 +33,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from dagmm._version import __version__
+from dagmm._vocabulary import OPTIONS, PYTHON, vocabulary
 from dagmm.estimators import DAGMM
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.persistence import read_model_dir, write_model_dir
@@ -130,8 +131,12 @@ class TabularDetector:
 
     @classmethod
     def from_options(cls, options: FitOptions) -> TabularDetector:
-        """A detector configured by :class:`FitOptions` (what ``dagmm fit`` does)."""
-        return cls(
+        """A detector configured by :class:`FitOptions` (what ``dagmm fit`` does).
+
+        Its messages name FitOptions fields (``impute=True``), not the
+        preprocessor's parameters.
+        """
+        detector = cls(
             DAGMM(**options.model_params()),
             TabularPreprocessor(**options.preprocessor_params()),
             label_col=options.label_col,
@@ -141,6 +146,8 @@ class TabularDetector:
             random_state=options.seed,
             auto_params=options.auto_params(),
         )
+        detector._vocabulary = OPTIONS
+        return detector
 
     # ------------------------------------------------------------------ fit
     @property
@@ -191,6 +198,12 @@ class TabularDetector:
             If a column is absent, labels are missing or have no normal value,
             too few rows are left to train on, or the preprocessor rejects the data.
         """
+        with vocabulary(getattr(self, "_vocabulary", PYTHON)):
+            return self._fit(data, validation, progress)
+
+    def _fit(
+        self, data: pd.DataFrame, validation: pd.DataFrame | None, progress: bool
+    ) -> TabularDetector:
         started = time.perf_counter()
         frame = as_frame(data)
         if len(frame) == 0:

@@ -84,6 +84,10 @@ class FitOptions:
     drop_cols, id_cols, categorical_cols : tuple of str
         Columns to ignore; identifier columns written beside the scores;
         columns to encode as categories whatever their type.
+    datetime_cols : tuple of str
+        Columns of date-times (ISO 8601, MM/DD/YYYY HH:MM, DD.MM.YYYY, or
+        epoch seconds); a value that fits none of these is an error. Dates in
+        those layouts are also found without it, with a warning.
     impute : bool
         Fill missing values (numbers with the median, categories with
         ``__missing__``) instead of rejecting them.
@@ -141,6 +145,7 @@ class FitOptions:
     drop_cols: tuple[str, ...] = ()
     id_cols: tuple[str, ...] = ()
     categorical_cols: tuple[str, ...] = ()
+    datetime_cols: tuple[str, ...] = ()
     impute: bool = False
     max_categories: int = 50
     epochs: int = 100
@@ -207,6 +212,7 @@ class FitOptions:
             "drop_cols": [*self.drop_cols, *label],
             "id_cols": list(self.id_cols),
             "categorical_cols": list(self.categorical_cols) or None,
+            "datetime_cols": list(self.datetime_cols) or None,
             "handle_missing": "impute" if self.impute else "error",
             "max_categories": self.max_categories,
         }
@@ -217,7 +223,7 @@ _FIELDS = {f.name: f for f in dataclasses.fields(FitOptions)}
 OPTION_NAMES: tuple[str, ...] = tuple(_FIELDS)
 
 _STR = ("label_col", "normal_label", "device")
-_NAMES = ("drop_cols", "id_cols", "categorical_cols", "reconstruction_features")
+_NAMES = ("drop_cols", "id_cols", "categorical_cols", "datetime_cols", "reconstruction_features")
 _WIDTHS = ("comp_hiddens", "est_hiddens")
 _BOOL = ("impute", "threshold_f1")
 _INT = {"max_categories": 1, "epochs": 1, "batch_size": 1, "restarts": 1}  # name -> minimum
