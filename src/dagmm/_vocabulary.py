@@ -19,7 +19,16 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 
-__all__ = ["CLI", "OPTIONS", "PYTHON", "current", "option_name", "option_setting", "vocabulary"]
+__all__ = [
+    "CLI",
+    "OPTIONS",
+    "PYTHON",
+    "current",
+    "field_name",
+    "option_name",
+    "option_setting",
+    "vocabulary",
+]
 
 PYTHON, OPTIONS, CLI = "python", "options", "cli"
 _VOCABULARIES = (PYTHON, OPTIONS, CLI)
@@ -69,6 +78,11 @@ def option_name(parameter: str | None) -> str:
     if field is None or kind == PYTHON:
         return parameter
     return flag(field) if kind == CLI else field
+
+
+def field_name(field: str) -> str:
+    """How the caller names a workflow setting (``label_col``): ``--label-col`` on the CLI."""
+    return flag(field) if current() == CLI else field
 
 
 def option_setting(parameter: str, value: object) -> str:

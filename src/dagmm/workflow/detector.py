@@ -39,7 +39,7 @@ from dagmm.exceptions import DataError, ModelFileError
 from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.tabular import TabularPreprocessor
 from dagmm.tabular._columns import as_frame, name_list
-from dagmm.workflow.labels import anomaly_mask, require_column
+from dagmm.workflow.labels import anomaly_mask, require_column, warn_label_like_inputs
 from dagmm.workflow.options import FitOptions, auto_batch_size, auto_comp_hiddens
 from dagmm.workflow.splits import validation_split
 from dagmm.workflow.thresholds import ThresholdPolicy, percentile_scores, reference_energies
@@ -230,6 +230,8 @@ class TabularDetector:
         train = frame.iloc[train_rows]
         preprocessor = self._new_preprocessor()
         X = preprocessor.fit_transform(train)
+        if not self.label_col:
+            warn_label_like_inputs(preprocessor.input_columns_)
         model = (
             clone(self.model) if self.model is not None else DAGMM(**FitOptions().model_params())
         )

@@ -164,6 +164,15 @@ def evaluate_detector(
         raise ValueError(
             "no label column: the model was fitted without one, so name it with --label-col"
         )
+    if label_col in detector.preprocessor_.input_columns_:
+        from dagmm._vocabulary import CLI, current, field_name
+
+        refit = f"--label-col {label_col}" if current() == CLI else f"label_col={label_col!r}"
+        raise DataError(
+            f"label column {label_col!r} is an input of the model (it was fitted without "
+            f"{field_name('label_col')}), so its scores already contain the answer and the "
+            f"metrics would mean nothing; refit with {refit} to keep it out of the inputs"
+        )
     normal_label = normal_label if normal_label is not None else detector.normal_label
     chunksize = aligned_chunk_rows(chunksize)
     if isinstance(data, pd.DataFrame):
