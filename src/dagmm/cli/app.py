@@ -8,6 +8,7 @@ extra) prints one short line and exits with code 2 (1 for other failures);
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,7 +23,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags without type placeholders, no boxes
 )
+
+class Command(typer.core.TyperCommand):
+    """A command whose usage line names required arguments plainly: ``dagmm fit [OPTIONS] DATA``."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        return [re.sub(r"^\{(.*)\}$", r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
+
 
 #: Exit code for errors the user can fix (bad input, missing file, bad option).
 USER_ERROR = 2
@@ -85,7 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Usage errors (unknown option, bad value) carry their own message and
         # exit code; Typer may bundle its own copy of Click, so match by shape.
         if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
+            if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+                exc.show()  # `dagmm fit` with no arguments: the help
+                return exc.exit_code
+            # One line, like every other error: "error: Invalid value for '--epochs': ...".
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
             return exc.exit_code
         user_error = is_user_error(exc)
         if debug:

@@ -7,13 +7,13 @@ from pathlib import Path
 import typer
 
 from dagmm.cli import _shared as opt
-from dagmm.cli.app import app
+from dagmm.cli.app import Command, app
 
-_DATA = typer.Argument(..., help="Training table: .csv, .tsv, .parquet (.gz allowed).")
+_DATA = typer.Argument(..., metavar="DATA", help="Training table: .csv, .tsv, .parquet (.gz allowed).")
 _OUT = typer.Option(..., "--out", "-o", help="Model directory to write.")
 
 
-@app.command()
+@app.command(cls=Command)
 def fit(
     data: Path = _DATA,
     out: Path = _OUT,
@@ -42,6 +42,7 @@ def fit(
     validation_fraction: float | None = opt.VALIDATION_FRACTION,
     device: str | None = opt.DEVICE,
     seed: int | None = opt.SEED,
+    threads: int | None = opt.THREADS,
     quiet: bool = opt.QUIET,
 ) -> None:
     """Train DAGMM on the (normal) rows of a table; save preprocessing, model and threshold."""

@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 
 from dagmm.cli import _shared as opt
-from dagmm.cli.app import app
+from dagmm.cli.app import Command, app
 from dagmm.workflow.scoring import DEFAULT_CHUNK_ROWS
 
-_DATA = typer.Argument(..., help="Rows to score: .csv, .tsv, .parquet (.gz allowed).")
+_DATA = typer.Argument(..., metavar="DATA", help="Rows to score: .csv, .tsv, .parquet (.gz allowed).")
 _MODEL = typer.Option(..., "--model", "-m", help="Model directory from `dagmm fit`.")
 _OUT = typer.Option(..., "--out", "-o", help="Scores file to write (.csv, .parquet, ...).")
 _EXPLAIN = typer.Option(
@@ -26,7 +26,7 @@ _THRESHOLD_FPR = typer.Option(
 _CHUNK_SIZE = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-size", min=1, help=opt.CHUNK_SIZE_HELP)
 
 
-@app.command()
+@app.command(cls=Command)
 def score(
     data: Path = _DATA,
     model: Path = _MODEL,
@@ -37,6 +37,7 @@ def score(
     threshold_fpr: float | None = _THRESHOLD_FPR,
     chunk_size: int = _CHUNK_SIZE,
     device: str | None = opt.DEVICE,
+    threads: int | None = opt.THREADS,
     quiet: bool = opt.QUIET,
 ) -> None:
     """Write each row's ids, energy, score (training percentile) and anomaly flag."""
@@ -54,7 +55,7 @@ def score(
     with opt.warnings_as_lines():
         report = score_file(
             data,
-            model,
+            opt.model_with_threads(model, device, threads),
             out,
             chunksize=chunk_size,
             explain=explain,
