@@ -136,6 +136,9 @@ class FitOptions:
         F1 threshold.
     device : str
         "auto", "cpu", "cuda", "cuda:1", ...
+    n_jobs : int or None
+        CPU threads while training (DAGMM's ``n_jobs``); None picks them from
+        the minibatch size (one thread for small ones), -1 uses every core.
     seed : int
         Seeds the model and every split: the same seed gives the same model.
     """
@@ -164,6 +167,7 @@ class FitOptions:
     validation_fraction: float = 0.2
     device: str = "auto"
     seed: int = 0
+    n_jobs: int | None = None
 
     def threshold_policy(self) -> ThresholdPolicy:
         """The threshold policy these options ask for."""
@@ -203,6 +207,7 @@ class FitOptions:
             "normalize": False,
             "device": self.device,
             "random_state": self.seed,
+            "n_jobs": self.n_jobs,
         }
 
     def preprocessor_params(self) -> dict[str, Any]:
@@ -227,7 +232,7 @@ _NAMES = ("drop_cols", "id_cols", "categorical_cols", "datetime_cols", "reconstr
 _WIDTHS = ("comp_hiddens", "est_hiddens")
 _BOOL = ("impute", "threshold_f1")
 _INT = {"max_categories": 1, "epochs": 1, "batch_size": 1, "restarts": 1}  # name -> minimum
-_OPTIONAL = ("comp_hiddens", "contamination", "threshold_fpr", "batch_size")
+_OPTIONAL = ("comp_hiddens", "contamination", "threshold_fpr", "batch_size", "n_jobs")
 _FLOAT = (
     "learning_rate",
     "lambda1",
@@ -279,6 +284,10 @@ def _convert(name: str, value: Any, source: str) -> Any:
     if name in _BOOL:
         if not isinstance(value, bool):
             raise _option_error(name, value, "true or false", source)
+        return value
+    if name == "n_jobs":
+        if isinstance(value, bool) or not isinstance(value, int) or not (value >= 1 or value == -1):
+            raise _option_error(name, value, "an integer >= 1, or -1 for every core", source)
         return value
     if name in _INT or name == "seed":
         if isinstance(value, bool) or not isinstance(value, int):
