@@ -90,8 +90,7 @@ def test_n_jobs_is_saved_and_the_cli_flag_reaches_the_model(tmp_path):
 def test_cli_threads_sets_n_jobs_of_fit_and_of_scoring(tmp_path, capsys, monkeypatch):
     import pandas as pd
 
-    from dagmm.cli import main
-    from dagmm.cli import _shared
+    from dagmm.cli import _shared, main
 
     rng = np.random.default_rng(0)
     pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)}).to_csv(
