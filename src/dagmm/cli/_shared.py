@@ -175,6 +175,13 @@ def model_with_threads(model: Path, device: str | None, threads: int | None) -> 
     return detector
 
 
+#: What the training progress bar's terms are (said before training starts).
+LOSS_TERMS = (
+    "training: the progress bar shows loss = reconstruction (squared error) + lambda1 x energy "
+    "(mean sample energy) + lambda2 x cov_penalty (sum of 1 / covariance diagonals)"
+)
+
+
 def info(message: str, quiet: bool) -> None:
     """A progress message on stderr, unless ``--quiet``."""
     if not quiet:

@@ -53,6 +53,7 @@ def fit(
     check_model_destination(out, inputs=[data])
     options = opt.fit_options(values)
     opt.info(f"reading '{data}'", quiet)
+    opt.info(opt.LOSS_TERMS, quiet)
     with opt.warnings_as_lines():
         report = fit_file(data, out, options, progress=not quiet)
     typer.echo(report.summary())
