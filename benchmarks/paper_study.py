@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         X_train, X_test = apply_scaler(scaler, X[split.train]), apply_scaler(scaler, X[split.test])
         y_test = y[split.test]
         params = get_preset(spec.preset, paper=True)  # variants start from the paper
-        params.update(normalize=False, contamination=spec.anomaly_ratio, random_state=seed)
+        params.update(normalize=False, contamination=spec.anomaly_ratio, random_state=seed,
+                      n_jobs=args.threads)
         params.update(overrides)
         params.pop("epoch_size")
         model = CheckpointedDAGMM(**params, epoch_size=checkpoints[-1])

@@ -57,7 +57,7 @@ def main() -> None:
     def model(epochs: int) -> DAGMM:
         return DAGMM(comp_hiddens=(60, 30, 10, 1), est_hiddens=(10, 4), minibatch_size=1024,
                      epoch_size=epochs, normalize="minmax", compile=compile_flag,
-                     device=args.device, random_state=0)
+                     device=args.device, random_state=0, n_jobs=args.threads)
 
     # The first epoch includes compilation; the per-epoch figure is the median
     # of the later epochs' wall-clock times recorded in history_["seconds"].

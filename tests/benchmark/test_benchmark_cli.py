@@ -18,7 +18,7 @@ RECORD_KEYS = {
 
 
 def paper(*args: str) -> int:
-    return main(["benchmark", "paper", "--no-progress", *args])
+    return main(["benchmark", "paper", "--quiet", *args])
 
 
 def test_quick_run_writes_the_report(tmp_path, toy_dataset, capsys):

@@ -70,6 +70,8 @@ def test_tuned_presets_follow_the_study():
 def test_quick_shortens_pretraining_too():
     params = get_preset("kddcup", quick=True)
     assert params["epoch_size"] == params["pretrain_epochs"] == QUICK_EPOCHS
+    assert params["n_init"] == params["n_restarts"] == 1  # one training run
+    assert get_preset("kddcup")["n_restarts"] == 3
 
 
 def test_get_preset_returns_an_independent_copy():

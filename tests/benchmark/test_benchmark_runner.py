@@ -344,3 +344,26 @@ def test_paper_table_holds_dagmm_rows():
 
 def test_read_results_of_a_missing_file_is_empty(tmp_path):
     assert read_results(Path(tmp_path) / "nothing.jsonl") == []
+
+
+def test_quick_runs_subsample_large_sets_and_say_so(tmp_path, toy_dataset, spies, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "QUICK_MAX_ROWS", 50)
+    result = run(tmp_path, models=["spy-a"], seeds=2, quick=True)
+    printed = capsys.readouterr().out
+    assert printed.count("quick run: toy subsampled to 50 of") == 1  # once per data set
+    assert "drop --quick for the full protocol" in printed
+    for record in result.records:
+        assert record["n_train"] == record["n_test"] == 50
+    assert all(len(X) == 50 for _, _, X in spies)
+    assert "subsampled to at most 50 rows" in result.summary_path.read_text()
+    # Without --quick nothing is subsampled.
+    full = run(tmp_path / "full", models=["spy-a"], seeds=1)
+    assert full.records[0]["n_test"] == 135 and "subsampled" not in capsys.readouterr().out
+
+
+def test_quick_subsample_is_seeded_sorted_and_keeps_small_parts():
+    rows = np.arange(0, 1000, 3)
+    assert runner.quick_subsample(rows, 500, seed=0) is rows
+    a, b = runner.quick_subsample(rows, 40, 1), runner.quick_subsample(rows, 40, 1)
+    np.testing.assert_array_equal(a, b)
+    assert a.size == 40 and np.all(np.diff(a) > 0) and set(a) <= set(rows)

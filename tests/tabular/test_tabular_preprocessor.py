@@ -261,8 +261,16 @@ def test_datetime_features_epoch_and_drop():
     assert "datetime_features='drop'" in dropped.dropped_columns_["t"]
 
 
-def test_non_iso_date_text_is_not_parsed_as_dates():
+def test_slash_date_text_is_read_month_first_and_said_so():
+    # Ambiguous day/month order: the US convention for slashes, named in the warning.
     frame = pd.DataFrame({"d": ["03/04/2024", "05/04/2024", "03/04/2024"]})
+    with pytest.warns(TabularWarning, match=r"'d' \(read as MM/DD/YYYY\)"):
+        pre = TabularPreprocessor().fit(frame)
+    assert pre.column_kinds_["d"] == "datetime"
+
+
+def test_text_that_only_resembles_dates_stays_text():
+    frame = pd.DataFrame({"d": ["03/04/24", "code 5", "03/04/24"]})
     assert TabularPreprocessor().fit(frame).column_kinds_["d"] == "onehot"
 
 

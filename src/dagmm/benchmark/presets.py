@@ -220,6 +220,9 @@ def get_preset(name: str, quick: bool = False, paper: bool = False) -> dict[str,
         params["epoch_size"] = min(params["epoch_size"], QUICK_EPOCHS)
         if params.get("pretrain_epochs"):
             params["pretrain_epochs"] = min(params["pretrain_epochs"], QUICK_EPOCHS)
+        for restarts in ("n_init", "n_restarts"):  # one training run: a smoke test
+            if restarts in params:
+                params[restarts] = 1
     return params
 
 

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from dagmm.cli.app import app
+from dagmm.cli import _shared as opt
+from dagmm.cli.app import Command, app
 
 benchmark_app = typer.Typer(
     name="benchmark",
@@ -55,7 +56,7 @@ def split_fractions(value: str, option: str) -> list[float]:
     return fractions
 
 
-@benchmark_app.command("paper")
+@benchmark_app.command("paper", cls=Command)
 def paper(
     datasets: Annotated[
         str, typer.Option("--datasets", help="Comma-separated data sets.")
@@ -69,7 +70,7 @@ def paper(
             "--seeds",
             min=1,
             show_default=False,
-            help=f"Run seeds 0 to N-1 (default {DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick).",
+            help=f"Run seeds 0 to N-1 [default: {DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick]",
         ),
     ] = None,
     baseline_seeds: Annotated[
@@ -78,7 +79,7 @@ def paper(
             "--baseline-seeds",
             min=1,
             show_default=False,
-            help="Run the models other than dagmm on the first N seeds only (default: 5 at most).",
+            help="Run the models other than dagmm on the first N seeds only [default: 5 at most]",
         ),
     ] = None,
     data_home: Annotated[
@@ -86,7 +87,7 @@ def paper(
         typer.Option(
             "--data-home",
             show_default=False,
-            help="Folder holding the data files (default: $DAGMM_DATA_HOME, else ~/.cache/dagmm).",
+            help="Folder holding the data files [default: $DAGMM_DATA_HOME, else ~/.cache/dagmm]",
         ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Results folder (resumed if present).")] = Path(
@@ -103,18 +104,24 @@ def paper(
     ] = "0",
     quick: Annotated[
         bool,
-        typer.Option("--quick", help="Smoke run: 2 epochs per model and 2 seeds; not comparable."),
+        typer.Option(
+            "--quick",
+            help="Smoke run of about a minute: 2 epochs and one training run per model, 2 "
+            "seeds, large data sets subsampled to 5,000 training and 5,000 test rows; not "
+            "comparable with the paper.",
+        ),
     ] = False,
     download: Annotated[
         bool, typer.Option("--download", help="Download missing data sets.")
     ] = False,
-    no_progress: Annotated[
-        bool, typer.Option("--no-progress", help="Hide the progress bar.")
-    ] = False,
+    quiet: bool = opt.QUIET,
 ) -> None:
     """Run the experiments of Zong et al. (ICLR 2018) and write results.jsonl, summary.md, plots."""
     from dagmm.benchmark import run_benchmark
+    from dagmm.benchmark.runner import RESULTS_FILE
+    from dagmm.workflow.destinations import check_output_directory
 
+    check_output_directory(out, RESULTS_FILE)  # a results folder is resumed
     dataset_names = split_names(datasets, "--datasets")
     model_names = split_names(models, "--models")
     n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else DEFAULT_SEEDS)
@@ -125,7 +132,7 @@ def paper(
         data_home=data_home,
         out_dir=out,
         quick=quick,
-        progress=not no_progress,
+        progress=not quiet,
         baseline_seeds=baseline_seeds,
         contamination=split_fractions(contamination, "--contamination"),
         download=download,

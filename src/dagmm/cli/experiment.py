@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from dagmm.cli.app import app
+from dagmm.cli import _shared as opt
+from dagmm.cli.app import Command, app
 
 experiment_app = typer.Typer(
     help="Reproduce a published study and write its tables and plots.", no_args_is_help=True
@@ -15,7 +16,7 @@ app.add_typer(experiment_app, name="experiment")
 
 
 DATA_HOME = typer.Option(
-    None, "--data-home", help="Folder with the MNIST t10k files (default: the data home)."
+    None, "--data-home", help="Folder with the MNIST t10k files [default: the data home]"
 )
 OUT = typer.Option(Path("mnist-vae-study"), "--out", help="Output folder.")
 PRESET = typer.Option(
@@ -23,33 +24,34 @@ PRESET = typer.Option(
     "--preset",
     help="VAE settings: mnist (the published study, latent size 100) or mnist-small "
     "(latent size 150, better on the 490 training zeros of the MNIST test set). "
-    "(default: mnist-small)",
+    "[default: mnist-small]",
 )
 QUICK = typer.Option(False, "--quick", help="A few epochs only (a smoke run for CI).")
 SEED = typer.Option(0, "--seed", help="Seed of the split and the models.")
-PROGRESS = typer.Option(False, "--progress", help="Show training progress bars.")
 
 
-@experiment_app.command("mnist-vae")
+@experiment_app.command("mnist-vae", cls=Command)
 def mnist_vae(
     data_home: Path | None = DATA_HOME,
     out: Path = OUT,
     quick: bool = QUICK,
     seed: int = SEED,
     preset: str | None = PRESET,
-    progress: bool = PROGRESS,
+    quiet: bool = opt.QUIET,
 ) -> None:
     """VAE outlier detection, MNIST digit 0 normal versus 6 outliers, with DAGMM beside it."""
     from dagmm.experiments.mnist_vae import run_mnist_vae
+    from dagmm.workflow.destinations import check_output_directory
 
+    check_output_directory(out, "results.json")
     result = run_mnist_vae(
         data_home,
         out,
         **({"preset": preset} if preset else {}),
         quick=quick,
         random_state=seed,
-        verbose=int(progress),
-        say=typer.echo,
+        verbose=int(not quiet),
+        say=(lambda message: None) if quiet else typer.echo,
     )
     m, default, d = (
         result["vae"]["scores"]["mahalanobis"],

@@ -7,15 +7,17 @@ from pathlib import Path
 import typer
 
 from dagmm.cli import _shared as opt
-from dagmm.cli.app import app
+from dagmm.cli.app import Command, app
 
 _DATA = typer.Argument(
-    ..., help="Training table: .csv, .tsv, .parquet (.gz allowed), or a folder of such files."
+    ...,
+    metavar="DATA",
+    help="Training table: .csv, .tsv, .parquet (.gz allowed), or a folder of such files.",
 )
 _OUT = typer.Option(..., "--out", "-o", help="Model directory to write.")
 
 
-@app.command()
+@app.command(cls=Command)
 def fit(
     data: Path = _DATA,
     out: Path = _OUT,
@@ -24,6 +26,7 @@ def fit(
     drop_cols: str | None = opt.DROP_COLS,
     id_cols: str | None = opt.ID_COLS,
     categorical_cols: str | None = opt.CATEGORICAL_COLS,
+    datetime_cols: str | None = opt.DATETIME_COLS,
     impute: bool | None = opt.IMPUTE,
     max_categories: int | None = opt.MAX_CATEGORIES,
     config: Path | None = opt.CONFIG,
@@ -43,17 +46,21 @@ def fit(
     validation_fraction: float | None = opt.VALIDATION_FRACTION,
     device: str | None = opt.DEVICE,
     seed: int | None = opt.SEED,
+    threads: int | None = opt.THREADS,
     quiet: bool = opt.QUIET,
 ) -> None:
     """Train DAGMM on the (normal) rows of a table; save preprocessing, model and threshold."""
     import os
 
     from dagmm.workflow import fit_file
+    from dagmm.workflow.destinations import check_model_destination
 
     values = dict(locals())
+    check_model_destination(out, inputs=[data])
     options = opt.fit_options(values)
     quiet = quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 speaks
     opt.info(f"reading '{data}'", quiet)
+    opt.info(opt.LOSS_TERMS, quiet)
     with opt.warnings_as_lines():
         report = fit_file(data, out, options, progress=not quiet)
     if os.environ.get("RANK", "0") == "0":

@@ -7,11 +7,13 @@ from pathlib import Path
 import typer
 
 from dagmm.cli import _shared as opt
-from dagmm.cli.app import app
+from dagmm.cli.app import Command, app
 from dagmm.workflow.scoring import DEFAULT_CHUNK_ROWS
 
 _DATA = typer.Argument(
-    ..., help="Rows to score: .csv, .tsv, .parquet (.gz allowed), or a folder of such files."
+    ...,
+    metavar="DATA",
+    help="Rows to score: .csv, .tsv, .parquet (.gz allowed), or a folder of such files.",
 )
 _MODEL = typer.Option(..., "--model", "-m", help="Model directory from `dagmm fit`.")
 _OUT = typer.Option(..., "--out", "-o", help="Scores file to write (.csv, .parquet, ...).")
@@ -41,7 +43,7 @@ _MASTER = typer.Option(
 _CHUNK_SIZE = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-size", min=1, help=opt.CHUNK_SIZE_HELP)
 
 
-@app.command()
+@app.command(cls=Command)
 def score(
     data: Path = _DATA,
     model: Path = _MODEL,
@@ -55,11 +57,14 @@ def score(
     device: str | None = opt.DEVICE,
     engine: str = _ENGINE,
     master: str | None = _MASTER,
+    threads: int | None = opt.THREADS,
     quiet: bool = opt.QUIET,
 ) -> None:
     """Write each row's ids, energy, score (training percentile) and anomaly flag."""
     from dagmm.workflow import ThresholdPolicy, score_file
+    from dagmm.workflow.destinations import check_file_destination
 
+    check_file_destination(out, inputs=[data, model])
     if contamination is not None and threshold_fpr is not None:
         raise ValueError("--contamination and --threshold-fpr both set the threshold; give one")
     policy = None
@@ -84,7 +89,7 @@ def score(
     with opt.warnings_as_lines():
         report = score_file(
             data,
-            model,
+            opt.model_with_threads(model, device, threads),
             out,
             chunksize=chunk_size,
             explain=explain,

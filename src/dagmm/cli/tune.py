@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from dagmm.cli import _shared as opt
-from dagmm.cli.app import app
+from dagmm.cli.app import Command, app
 
-_DATA = typer.Argument(..., help="Labelled table: .csv, .tsv, .parquet (.gz allowed).")
+_DATA = typer.Argument(..., metavar="DATA", help="Labelled table: .csv, .tsv, .parquet (.gz allowed).")
 _OUT = typer.Option(..., "--out", "-o", help="Directory for the best model, trials and test rows.")
 _TRIALS = typer.Option(50, "--trials", min=1, help="Number of trials.")
 _METRIC = typer.Option(
@@ -24,14 +24,14 @@ _TIMEOUT = typer.Option(None, "--timeout", help="Stop starting trials after this
 _EPOCHS = typer.Option(
     None,
     "--epochs",
-    help="Most epochs of a trial (trials search a quarter of it to all of it). (default: 100)",
+    help="Most epochs of a trial (trials search a quarter of it to all of it). [default: 100]",
 )
 _THRESHOLD_F1 = typer.Option(
     None, "--threshold-f1/--no-threshold-f1", help="Threshold: best F1 on the validation rows."
 )
 
 
-@app.command()
+@app.command(cls=Command)
 def tune(
     data: Path = _DATA,
     out: Path = _OUT,
@@ -44,6 +44,7 @@ def tune(
     drop_cols: str | None = opt.DROP_COLS,
     id_cols: str | None = opt.ID_COLS,
     categorical_cols: str | None = opt.CATEGORICAL_COLS,
+    datetime_cols: str | None = opt.DATETIME_COLS,
     impute: bool | None = opt.IMPUTE,
     max_categories: int | None = opt.MAX_CATEGORIES,
     config: Path | None = opt.CONFIG,
@@ -56,12 +57,16 @@ def tune(
     threshold_f1: bool | None = _THRESHOLD_F1,
     device: str | None = opt.DEVICE,
     seed: int | None = opt.SEED,
+    threads: int | None = opt.THREADS,
     quiet: bool = opt.QUIET,
 ) -> None:
     """Search learning rate, lambdas, widths, latent size, components, epochs and batch size."""
     from dagmm.workflow import tune_file
+    from dagmm.workflow.destinations import check_output_directory
+    from dagmm.workflow.tuning import SUMMARY_FILE
 
     values = dict(locals())
+    check_output_directory(out, SUMMARY_FILE, inputs=[data])
     options = opt.fit_options(values)
     if not options.label_col:
         raise ValueError("tuning needs labels: give the label column with --label-col")

@@ -10,6 +10,7 @@ anomaly energy (``_energy_batch``) and the names of its fitted arrays.
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from numbers import Integral, Real
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
@@ -43,6 +44,44 @@ SCORING_CHUNK_ROWS = 4096
 MIN_SCORING_ROWS = 64
 
 _NORMALIZE_OPTIONS = {"standard", "minmax"}
+
+#: Input values (rows x features) of one step that make a second CPU thread pay
+#: off with ``n_jobs=None``; one more thread per further multiple. Below it one
+#: thread is used: the layers of a small minibatch are too small to split, and
+#: extra threads only spin, the more so on a busy machine (benchmarks/threads.py,
+#: benchmarks/results/threads/).
+WORK_PER_THREAD = 2**19
+
+
+def auto_threads(rows: int, n_features: int) -> int:
+    """CPU threads for steps of ``rows`` x ``n_features`` inputs: 1 for small minibatches.
+
+    Never more than torch's own setting (which follows ``OMP_NUM_THREADS``).
+    """
+    return int(max(1, min(torch.get_num_threads(), (rows * n_features) // WORK_PER_THREAD)))
+
+
+def resolve_threads(n_jobs: int | None, rows: int, n_features: int) -> int:
+    """``n_jobs`` as a thread count: None picks from the work size, -1 means every core."""
+    if n_jobs is None:
+        return auto_threads(rows, n_features)
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    return int(n_jobs)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads; restore the caller's setting after."""
+    before = torch.get_num_threads()
+    if n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -138,8 +177,49 @@ def _data_parallel_group(estimator: BaseDeepDetector) -> Any:
     return group
 
 
+#: Parameter names of other implementations (the TensorFlow DAGMM, tnakae/DAGMM, and
+#: common spellings) -> the name here. An unknown keyword says "did you mean ...?".
+RENAMED_PARAMETERS: dict[str, str] = {
+    "random_seed": "random_state",  # TensorFlow DAGMM
+    "seed": "random_state",
+    "epochs": "epoch_size",
+    "n_epochs": "epoch_size",
+    "batch_size": "minibatch_size",
+    "lr": "learning_rate",
+    "dropout": "est_dropout_ratio",
+    "dropout_ratio": "est_dropout_ratio",
+    "threads": "n_jobs",
+}
+
+
+def unknown_parameter_message(cls: type, name: str, known: list[str]) -> str:
+    """``"DAGMM() got an unexpected keyword argument 'random_seed'; did you mean ..."``."""
+    import difflib
+
+    target = RENAMED_PARAMETERS.get(name)
+    if target not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        target = close[0] if close else None
+    message = f"{cls.__name__}() got an unexpected keyword argument {name!r}"
+    if target is not None:
+        message += f"; did you mean {target}?"
+        if name == "random_seed":
+            message += " (the TensorFlow version's random_seed is random_state, as in scikit-learn)"
+    return message + f"; its parameters: {', '.join(known)}"
+
+
 class BaseDeepDetector(OutlierMixin, BaseEstimator):
     """Base class of the torch-backed outlier detectors (not for direct use)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BaseDeepDetector:
+        # Checked here, not in __init__, so that __init__ stays the plain list of
+        # parameters scikit-learn's get_params, set_params and clone rely on.
+        if kwargs:
+            known = cls._get_param_names()
+            for name in kwargs:
+                if name not in known:
+                    raise TypeError(unknown_parameter_message(cls, name, known))
+        return super().__new__(cls)
 
     _parameter_constraints: ClassVar[dict] = {
         "minibatch_size": [Interval(Integral, 1, None, closed="left")],
@@ -155,6 +235,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "n_jobs": [None, Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
     }
 
     #: Fitted numpy arrays saved with the model (besides the network weights).
@@ -224,7 +305,8 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self.device_ = device
         self.scaler_center_, self.scaler_scale_ = self._fit_scaling(X)
         self._scoring_state_changed()
-        with local_torch_seed(seed, device):
+        threads = resolve_threads(self.n_jobs, min(self.minibatch_size, X.shape[0]), X.shape[1])
+        with torch_threads(threads), local_torch_seed(seed, device):
             self.module_ = self._build_module(X.shape[1]).to(device)
             data = self._to_scaled_tensor(X)
             self._fit_module(data, seed)
@@ -292,7 +374,9 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
     def _map_batches(self, X: np.ndarray, function: Callable[[Tensor], Tensor]) -> np.ndarray:
         """Apply ``function`` to scaled chunks of ``X``; concatenate as float64."""
         outputs = []
-        with torch.inference_mode():
+        rows = min(SCORING_CHUNK_ROWS, X.shape[0])
+        threads = resolve_threads(getattr(self, "n_jobs", None), rows, X.shape[1])
+        with torch_threads(threads), torch.inference_mode():
             for start in range(0, X.shape[0], SCORING_CHUNK_ROWS):
                 scaled = self._to_scaled_tensor(X[start : start + SCORING_CHUNK_ROWS])
                 for chunk, rows in self._padded_chunks(scaled):

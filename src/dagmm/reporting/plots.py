@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 __all__ = [
+    "MISSING_MATPLOTLIB",
+    "EnergyAxis",
+    "energy_axis",
     "energy_histogram_figure",
     "f1_threshold_figure",
     "figure_png",
     "latent_figure",
+    "matplotlib_available",
     "pr_figure",
     "roc_figure",
     "trials_figure",
@@ -31,11 +36,24 @@ _SIZE = (6.4, 4.2)
 _DPI = 100
 
 
+#: What to say when the plots cannot be drawn.
+MISSING_MATPLOTLIB = "matplotlib is not installed (pip install 'dagmm[plot]')"
+
+
+def matplotlib_available() -> bool:
+    """Whether the figures can be drawn; commands skip them (and say so) when not."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _figure(size: tuple[float, float] = _SIZE) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - matplotlib is installed in the test environment
-        raise ImportError("plots need matplotlib: pip install 'dagmm[plot]'") from None
+        raise ImportError(f"plots need matplotlib: {MISSING_MATPLOTLIB}") from None
     return Figure(figsize=size, dpi=_DPI, layout="constrained")
 
 
@@ -48,13 +66,97 @@ def figure_png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _threshold_lines(
-    axes: Any, thresholds: Mapping[str, float], lower: float, upper: float
-) -> None:
-    # At most three thresholds are drawn, one line style each.
+#: Energies are heavy-tailed when the rows beyond the 5-95% range reach further than
+#: this many times that range; their axis is then symmetric-logarithmic.
+HEAVY_TAIL_RATIO = 10.0
+#: Histogram bins.
+_BINS = 60
+
+
+@dataclass(frozen=True)
+class EnergyAxis:
+    """How an energy axis is drawn: its range, scale and what that leaves out.
+
+    ``scale`` is ``"linear"`` or ``"symlog"`` (logarithmic beyond
+    ``linthresh`` on both sides of zero, linear within: energies may be
+    negative). A symlog axis spans every energy; a linear one the 0.5% to
+    99.5% quantiles (widened to the thresholds), and ``note`` says how many
+    rows lie beyond it.
+    """
+
+    lower: float
+    upper: float
+    scale: str
+    linthresh: float
+    note: str
+
+    def apply(self, axes: Any) -> None:
+        if self.scale == "symlog":
+            from matplotlib.ticker import FuncFormatter
+
+            axes.set_xscale("symlog", linthresh=self.linthresh)
+            # Plain numbers (-10, 0, 10, 1000, 1e+04), not a mix of "0" and "10^0".
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.set_xlim(self.lower, self.upper)
+
+    def bin_edges(self, bins: int = _BINS) -> np.ndarray:
+        """Edges evenly spaced on the axis as drawn (so log bins on a symlog axis)."""
+        if self.scale == "linear":
+            return np.linspace(self.lower, self.upper, bins + 1)
+        forward, inverse = _symlog(self.linthresh), _symlog_inverse(self.linthresh)
+        return inverse(np.linspace(forward(self.lower), forward(self.upper), bins + 1))
+
+    def label(self, what: str) -> str:
+        if self.scale == "symlog":
+            what += f" (log scale beyond ±{self.linthresh:.3g})"
+        return what + (f"\n{self.note}" if self.note else "")
+
+
+def _symlog(linthresh: float) -> Any:
+    return lambda x: np.sign(x) * np.log10(1.0 + np.abs(x) / linthresh)
+
+
+def _symlog_inverse(linthresh: float) -> Any:
+    return lambda y: np.sign(y) * linthresh * (10.0 ** np.abs(y) - 1.0)
+
+
+def energy_axis(energy: np.ndarray, thresholds: Mapping[str, float]) -> EnergyAxis:
+    """Choose the scale and range that show where the rows and the thresholds are.
+
+    On heavy-tailed energies (a few rows far beyond the bulk, as on KDDCUP or
+    credit-card data, where the largest energies are thousands of times the
+    typical ones) a linear axis puts every normal row in its first pixel: the
+    axis is then symmetric-logarithmic and spans every energy.
+    """
+    energy = np.asarray(energy, dtype=np.float64)
+    values = [float(v) for v in thresholds.values() if np.isfinite(v)]
+    low, q5, q25, q75, q95, high = np.quantile(energy, [0.0, 0.05, 0.25, 0.75, 0.95, 1.0])
+    core = max(q95 - q5, np.finfo(np.float64).tiny)
+    if max(high - q95, q5 - low) > HEAVY_TAIL_RATIO * core:
+        lower, upper = min([low, *values]), max([high, *values])
+        linthresh = float(max(q75 - q25, core / 10.0, 1e-6 * max(abs(low), abs(high)), 1e-12))
+        note = f"every row shown (energies {low:.4g} to {high:.4g}), nothing clipped"
+        return EnergyAxis(float(lower), float(upper), "symlog", linthresh, note)
+    lower, upper = np.quantile(energy, [0.005, 0.995])
+    lower, upper = min([lower, *values]), max([upper, *values])
+    if upper <= lower:
+        upper = lower + 1.0
+    below, above = int(np.sum(energy < lower)), int(np.sum(energy > upper))
+    parts = []
+    if below:
+        parts.append(f"{below} row{'s' if below != 1 else ''} below {lower:.4g}")
+    if above:
+        parts.append(f"{above} row{'s' if above != 1 else ''} above {upper:.4g}")
+    note = (" and ".join(parts) + " counted in the end bins") if parts else ""
+    return EnergyAxis(float(lower), float(upper), "linear", 1.0, note)
+
+
+def _threshold_lines(axes: Any, thresholds: Mapping[str, float]) -> None:
+    # At most three thresholds are drawn, one line style each, their value in the legend.
     for (name, value), style in zip(thresholds.items(), _THRESHOLD_STYLES, strict=False):
-        if lower <= value <= upper:
-            axes.axvline(value, color="black", linestyle=style, linewidth=1.2, label=name)
+        axes.axvline(
+            value, color="black", linestyle=style, linewidth=1.2, label=f"{name} ({value:.4g})"
+        )
 
 
 def energy_histogram_figure(
@@ -62,17 +164,15 @@ def energy_histogram_figure(
 ) -> Any:
     """Histograms of the energy of normal and anomalous rows, each scaled to its own total.
 
-    The axis spans the 0.5% to 99.5% quantiles of all energies (widened to show
-    the thresholds); rows beyond it are counted in the end bins.
+    The axis is chosen by :func:`energy_axis`: logarithmic on heavy-tailed
+    energies (every row shown), else linear over the 0.5% to 99.5% quantiles
+    with the rows beyond them counted in the end bins, which the axis label
+    says. The thresholds are always in view.
     """
     energy = np.asarray(energy, dtype=np.float64)
     is_anomaly = np.asarray(is_anomaly, dtype=bool)
-    lower, upper = np.quantile(energy, [0.005, 0.995])
-    values = [float(v) for v in thresholds.values()]
-    lower, upper = min([lower, *values]), max([upper, *values])
-    if upper <= lower:
-        upper = lower + 1.0
-    bins = np.linspace(lower, upper, 61)
+    axis = energy_axis(energy, thresholds)
+    bins = axis.bin_edges()
     figure = _figure()
     axes = figure.add_subplot()
     for mask, label, color in (
@@ -80,7 +180,7 @@ def energy_histogram_figure(
         (is_anomaly, "anomaly", _ANOMALY_COLOR),
     ):
         if mask.any():
-            clipped = np.clip(energy[mask], lower, upper)
+            clipped = np.clip(energy[mask], axis.lower, axis.upper)
             weights = np.full(clipped.size, 1.0 / clipped.size)
             axes.hist(
                 clipped,
@@ -90,9 +190,10 @@ def energy_histogram_figure(
                 color=color,
                 label=f"{label} ({int(mask.sum())} rows)",
             )
-    _threshold_lines(axes, thresholds, lower, upper)
+    _threshold_lines(axes, thresholds)
+    axis.apply(axes)
     axes.set_yscale("log")
-    axes.set_xlabel("energy (higher = more anomalous)")
+    axes.set_xlabel(axis.label("energy (higher = more anomalous)"))
     axes.set_ylabel("share of the class's rows")
     axes.set_title("Energy by class")
     axes.legend(fontsize="small")
@@ -138,21 +239,23 @@ def f1_threshold_figure(
     precision, recall = precision[:-1], recall[:-1]
     total = precision + recall
     f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
-    # The lowest cuts flag nearly everything and squash the interesting range: start at
-    # the 1% energy quantile (or lower, to keep the thresholds in view).
-    start = min([float(np.quantile(energy, 0.01)), *[float(v) for v in thresholds.values()]])
-    keep = cuts >= start
+    axis = energy_axis(energy, thresholds)
+    keep = (cuts >= axis.lower) & (cuts <= axis.upper)
     figure = _figure()
     axes = figure.add_subplot()
     axes.plot(cuts[keep], f1[keep], color="black", label="F1")
     axes.plot(cuts[keep], precision[keep], color=_NORMAL_COLOR, alpha=0.7, label="precision")
     axes.plot(cuts[keep], recall[keep], color=_ANOMALY_COLOR, alpha=0.7, label="recall")
-    if keep.any():
-        _threshold_lines(axes, thresholds, float(cuts[keep].min()), float(cuts[keep].max()))
+    _threshold_lines(axes, thresholds)
+    axis.apply(axes)
     axes.set_ylim(0, 1.02)
-    axes.set_xlabel("energy threshold")
+    hidden = int(np.sum(~keep))
+    what = "energy threshold (flag rows at or above it)"
+    if axis.scale == "linear" and hidden:
+        what += f"; {hidden} thresholds beyond the axis not drawn"
+    axes.set_xlabel(axis.label(what).split("\n")[0])
     axes.set_ylabel("score")
-    axes.set_title("F1 against threshold")
+    axes.set_title("Precision, recall and F1 against the threshold")
     axes.legend(fontsize="small")
     return figure
 

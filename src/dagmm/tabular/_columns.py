@@ -30,9 +30,22 @@ MISSING_LABEL = "__missing__"
 
 _SECOND = pd.Timedelta(seconds=1)
 _EPOCH_UTC = pd.Timestamp(0, tz="UTC")
-# Text is taken for a date only in ISO 8601 form: other layouts ("03/04/2021")
-# are ambiguous between day-first and month-first.
 ISO_DATE_PATTERN = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+# "01/15/2024", "15.01.2024 10:00", "1/5/2024 3:07:09 PM": day, month and year
+# (in either order of the first two) with an optional time of day.
+_NUMERIC_DATE_PATTERN = re.compile(
+    r"^\s*(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})"
+    r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?\s*$"
+)
+
+#: Layouts of date-time values, in the order they are tried. A column is read
+#: with one layout, chosen at fit (every value must fit it) and kept for scoring.
+DATE_FORMATS: dict[str, str] = {
+    "iso": "ISO 8601 (2024-01-15, 2024-01-15 10:00, 2024-01-15T10:00:00+01:00)",
+    "month-first": "MM/DD/YYYY with an optional time (01/15/2024 10:00, 1/15/2024 3:07 PM)",
+    "day-first": "DD.MM.YYYY or DD/MM/YYYY with an optional time (15.01.2024 10:00)",
+    "epoch": "seconds since 1970-01-01 UTC (1705312800)",
+}
 # Beyond 2**53 not every integer is a float64; such values keep their float text.
 _EXACT_INT_LIMIT = 2.0**53
 
@@ -145,11 +158,13 @@ def coerce_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
-def coerce_epoch_seconds(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def coerce_epoch_seconds(series: pd.Series, date_format: str = "iso") -> tuple[np.ndarray, np.ndarray]:
     """Convert a column of date-times to seconds since 1970-01-01 UTC.
 
-    Time-zone-naive values are taken as UTC. Text must be ISO 8601
-    (``2021-03-04``, ``2021-03-04 05:06:07``, ``2021-03-04T05:06:07+01:00``).
+    Time-zone-naive values are taken as UTC. Text is read in ``date_format``,
+    a key of :data:`DATE_FORMATS`: ``"iso"`` (``2021-03-04 05:06:07``,
+    ``2021-03-04T05:06:07+01:00``), ``"month-first"`` (``03/04/2021 05:06``),
+    ``"day-first"`` (``04.03.2021 05:06``) or ``"epoch"`` (numbers: seconds).
 
     Returns
     -------
@@ -158,21 +173,93 @@ def coerce_epoch_seconds(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     bad : ndarray of bool, shape (n,)
         True where the entry is present but is not a date-time.
     """
+    if date_format not in DATE_FORMATS:
+        raise ValueError(f"date_format must be one of {tuple(DATE_FORMATS)}, got {date_format!r}")
     dtype = series.dtype
     present = series.notna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(dtype):
         naive = getattr(dtype, "tz", None) is None
         stamps = series.dt.tz_localize("UTC") if naive else series.dt.tz_convert("UTC")
         return _seconds_since_epoch(stamps), np.zeros(len(series), dtype=bool)
+    if date_format == "epoch":
+        values, bad = coerce_float(series)
+        return values, bad
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         # An all-empty chunk of a date column reads as float NaN; any number is wrong.
         return np.full(len(series), np.nan), present
     raw = series.astype(object) if isinstance(dtype, pd.CategoricalDtype) else series
-    stamps = pd.to_datetime(raw, errors="coerce", format="ISO8601", utc=True)
+    if date_format == "iso":
+        stamps = pd.to_datetime(raw, errors="coerce", format="ISO8601", utc=True)
+    else:
+        stamps = _numeric_dates(raw, day_first=date_format == "day-first")
     values = _seconds_since_epoch(stamps)
     failed = np.isnan(values) & present
     bad = failed & ~_blank_mask(series, failed)
     return values, bad
+
+
+def _numeric_dates(raw: pd.Series, day_first: bool) -> pd.Series:
+    """Parse ``MM/DD/YYYY [HH:MM[:SS] [AM|PM]]`` (or day first) text; NaT where it does not fit."""
+    text = raw.map(lambda value: value if isinstance(value, str) else None).astype(object)
+    parts = text.str.extract(_NUMERIC_DATE_PATTERN)  # n x 8 strings, NaN where no match
+    first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[2])
+    hour = pd.to_numeric(parts[4]).fillna(0.0)
+    noon = parts[7].str.lower()
+    twelve_hour = noon.notna()
+    bad_clock = twelve_hour & ((hour < 1) | (hour > 12))
+    hour = hour.where(~twelve_hour, hour % 12 + np.where(noon == "pm", 12, 0))
+    fields = pd.DataFrame(
+        {
+            "year": pd.to_numeric(parts[3]),
+            "month": second if day_first else first,
+            "day": first if day_first else second,
+            "hour": hour.where(~bad_clock, np.nan),
+            "minute": pd.to_numeric(parts[5]).fillna(0.0),
+            "second": pd.to_numeric(parts[6]).fillna(0.0),
+        }
+    )
+    valid = fields.notna().all(axis=1) & (fields["hour"] < 24) & (fields["minute"] < 60)
+    valid &= fields["second"] < 60
+    stamps = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    if valid.any():
+        parsed = pd.to_datetime(fields[valid].astype(np.int64), errors="coerce", utc=True)
+        stamps[valid] = parsed
+    return stamps
+
+
+def date_format_of(series: pd.Series, *, numbers: bool = False) -> str | None:
+    """The first layout of :data:`DATE_FORMATS` every present value of a column fits.
+
+    Returns None when none fits. Slashes are tried month first, dots and dashes
+    day first (the usual conventions), then the other order. ``numbers``
+    allows ``"epoch"`` (seconds since 1970), which a column of numbers fits:
+    only for columns named as date-times, since any number would fit.
+    """
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "iso"
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "epoch" if numbers and series.notna().any() else None
+    distinct = pd.unique(series.dropna())[:1000]
+    texts = [value.strip() for value in distinct if isinstance(value, str) and value.strip()]
+    if not texts or len(texts) < sum(not _is_blank(value) for value in distinct):
+        return None  # no text, or objects other than text
+    if all(ISO_DATE_PATTERN.match(text) for text in texts):
+        candidates = ["iso"]
+    elif all(_NUMERIC_DATE_PATTERN.match(text) for text in texts):
+        slashes = "/" in texts[0]
+        candidates = ["month-first", "day-first"] if slashes else ["day-first", "month-first"]
+    elif numbers:
+        candidates = ["epoch"]
+    else:
+        return None
+    for candidate in candidates:
+        _, bad = coerce_epoch_seconds(series, candidate)
+        if not bad.any():
+            return candidate
+    return None
 
 
 def _seconds_since_epoch(stamps: pd.Series) -> np.ndarray:
@@ -181,12 +268,20 @@ def _seconds_since_epoch(stamps: pd.Series) -> np.ndarray:
     return np.array(seconds, dtype=np.float64)  # a writable copy
 
 
-def looks_like_iso_dates(series: pd.Series, sample_size: int = 1000) -> bool:
-    """Whether every distinct value in a sample of a text column starts like an ISO date."""
+def looks_like_dates(series: pd.Series, sample_size: int = 1000) -> bool:
+    """Whether every distinct value in a sample of a text column looks like a date.
+
+    ISO dates (``2024-01-15...``) and day-month-year numbers (``01/15/2024``,
+    ``15.01.2024 10:00``); :func:`date_format_of` then checks every value.
+    """
     distinct = pd.unique(series.dropna())[:sample_size]
     if len(distinct) == 0:
         return False
-    return all(isinstance(value, str) and ISO_DATE_PATTERN.match(value) for value in distinct)
+    return all(
+        isinstance(value, str)
+        and (ISO_DATE_PATTERN.match(value) or _NUMERIC_DATE_PATTERN.match(value))
+        for value in distinct
+    )
 
 
 def _number_text(number: float) -> str | None:

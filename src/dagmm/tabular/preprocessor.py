@@ -23,16 +23,19 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from dagmm._vocabulary import PYTHON, current, option_name, option_setting
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.math.scaling import constant_columns
 from dagmm.tabular._columns import (
+    DATE_FORMATS,
     MISSING_LABEL,
     as_frame,
     category_labels,
     coerce_epoch_seconds,
     coerce_float,
+    date_format_of,
     describe_bad,
-    looks_like_iso_dates,
+    looks_like_dates,
     name_list,
     stable_bucket,
     suggest,
@@ -57,6 +60,13 @@ _EPOCH_WEEKDAY = 3
 _HANDLE_MISSING = ("error", "impute")
 _SCALES = ("standard", "minmax", None)
 _DATETIME_FEATURES = ("calendar", "epoch", "drop")
+# How a detected date column's layout is named in the warning.
+_DATE_FORMAT_NOTES = {
+    "iso": " (ISO 8601 text)",
+    "month-first": " (read as MM/DD/YYYY)",
+    "day-first": " (read as DD.MM.YYYY)",
+    "epoch": " (seconds since 1970)",
+}
 # Fraction of text values that must parse as numbers before a column that also
 # holds text is reported as a probably broken numeric column.
 _MOSTLY_NUMERIC = 0.9
@@ -75,6 +85,7 @@ class _ColumnSpec:
     categories: tuple[str, ...] = ()  # ONEHOT: one output per label, in this order
     buckets: int = 0  # HASHED: number of outputs
     parts: tuple[str, ...] = ()  # DATETIME: subset of _DATETIME_PARTS, in order
+    date_format: str = "iso"  # DATETIME: how text is read (a key of DATE_FORMATS)
 
     def feature_names(self) -> list[str]:
         if self.kind == NUMERIC:
@@ -97,6 +108,7 @@ class _ColumnSpec:
             config["buckets"] = self.buckets
         elif self.kind == DATETIME:
             config["parts"] = list(self.parts)
+            config["date_format"] = self.date_format
         return config
 
     @classmethod
@@ -146,7 +158,13 @@ class _ColumnSpec:
                     f"preprocessor state: column {name!r} has parts {parts!r}, expected "
                     f"'epoch_s' followed by some of {_DATETIME_PARTS[1:]} in that order"
                 )
-            return cls(name, kind, parts=tuple(parts))
+            date_format = config.get("date_format", "iso")  # models saved before it: ISO
+            if date_format not in DATE_FORMATS:
+                raise ModelFileError(
+                    f"preprocessor state: column {name!r} has date_format {date_format!r}, "
+                    f"expected one of {tuple(DATE_FORMATS)}"
+                )
+            return cls(name, kind, parts=tuple(parts), date_format=date_format)
         return cls(name, kind)
 
 
@@ -370,8 +388,8 @@ class TabularPreprocessor(BaseEstimator):
             for name in names:
                 if name in seen:
                     raise ValueError(
-                        f"column {name!r} is named in both {seen[name]} and {parameter}; "
-                        "give each column one role"
+                        f"column {name!r} is named in both {option_name(seen[name])} and "
+                        f"{option_name(parameter)}; give each column one role"
                     )
                 seen[name] = parameter
         return roles
@@ -409,7 +427,8 @@ class TabularPreprocessor(BaseEstimator):
             absent = [name for name in names if name not in columns]
             if absent:
                 raise DataError(
-                    f"{parameter} names column(s) {name_list(absent)} that the data does not have"
+                    f"{option_name(parameter)} names column(s) {name_list(absent)} that the data "
+                    "does not have"
                     f"{suggest(absent[0], columns)}; the data has columns {name_list(columns)}"
                 )
         role_of = {name: parameter for parameter, names in roles.items() for name in names}
@@ -419,7 +438,9 @@ class TabularPreprocessor(BaseEstimator):
         blocks: list[np.ndarray | None] = []  # per spec: n x k raw numbers, NaN where missing
         fills: list[float] = []
         missing_rows: dict[str, np.ndarray] = {}  # column -> missing mask
-        dropped: dict[str, str] = {name: "listed in drop_cols" for name in roles["drop_cols"]}
+        dropped: dict[str, str] = {
+            name: f"listed in {option_name('drop_cols')}" for name in roles["drop_cols"]
+        }
         for name in columns:
             role = role_of.get(name)
             if role in ("drop_cols", "id_cols"):
@@ -483,15 +504,20 @@ class TabularPreprocessor(BaseEstimator):
             notes.datetime_dropped.append(name)
             return "date-time column left out (datetime_features='drop')"
 
+        if kind == DATETIME:
+            date_format = date_format_of(series, numbers=role == "datetime_cols")
+            if date_format is None:  # only reachable for named columns: detection checked
+                raise _date_error(name, role, series)
+            values, bad = coerce_epoch_seconds(series, date_format)
         if kind in (NUMERIC, DATETIME):
-            coerce = coerce_float if kind == NUMERIC else coerce_epoch_seconds
-            values, bad = coerce(series)
+            if kind == NUMERIC:
+                values, bad = coerce_float(series)
             if bad.any():  # only reachable for named columns: detection checked already
-                expected = "numbers" if kind == NUMERIC else "date-times in ISO 8601 form"
+                expected = "numbers" if kind == NUMERIC else "date-times"
                 raise DataError(
-                    f"column {name!r} is listed in {role} but holds values that are not "
-                    f"{expected}: {describe_bad(series, bad)}; fix those values, or remove "
-                    f"{name!r} from {role}"
+                    f"column {name!r} is listed in {option_name(role)} but holds values that "
+                    f"are not {expected}: {describe_bad(series, bad)}; fix those values, or "
+                    f"remove {name!r} from {option_name(role)}"
                 )
             _check_finite(name, series, values)
             missing = np.isnan(values)
@@ -506,7 +532,7 @@ class TabularPreprocessor(BaseEstimator):
                 parts.append("dayofweek")
                 if np.any(np.mod(values[~missing], _SECONDS_PER_DAY) != 0):
                     parts.append("hour")
-            spec = _ColumnSpec(name, DATETIME, parts=tuple(parts))
+            spec = _ColumnSpec(name, DATETIME, parts=tuple(parts), date_format=date_format)
             return spec, _datetime_parts(values, spec.parts), fill, missing
 
         # _TEXT: categories, one-hot or hashed by how many distinct labels there are.
@@ -563,10 +589,10 @@ class TabularPreprocessor(BaseEstimator):
         numbers, not_numbers = coerce_float(series)
         if not not_numbers.any():
             return NUMERIC
-        if inferred in ("datetime", "datetime64", "date") or looks_like_iso_dates(series):
-            _, not_dates = coerce_epoch_seconds(series)
-            if not not_dates.any():
-                kind_of_text = "" if inferred.startswith("date") else " (ISO 8601 text)"
+        if inferred in ("datetime", "datetime64", "date") or looks_like_dates(series):
+            date_format = date_format_of(series)
+            if date_format is not None:
+                kind_of_text = "" if inferred.startswith("date") else _DATE_FORMAT_NOTES[date_format]
                 notes.datetimes.append(f"{name!r}{kind_of_text}")
                 return DATETIME
         n_numbers = int((~np.isnan(numbers)).sum())
@@ -574,8 +600,8 @@ class TabularPreprocessor(BaseEstimator):
             notes.mostly_numeric.append(
                 f"column {name!r} holds numbers except for some text "
                 f"({describe_bad(series, not_numbers)}), so it is treated as text; fix or blank "
-                f"out those values to use it as numbers, or list it in categorical_cols to "
-                "silence this warning"
+                f"out those values to use it as numbers, or list it in "
+                f"{option_name('categorical_cols')} to silence this warning"
             )
         return _TEXT
 
@@ -648,8 +674,9 @@ class TabularPreprocessor(BaseEstimator):
             row, col = np.argwhere(~np.isfinite(scaled))[0]
             raise DataError(
                 f"column {self.feature_source_[col]!r} gives a value too large for float32 "
-                f"after scaling in row {frame.index[row]}; check that value, or fit with "
-                "scale='standard' on data that covers its range"
+                f"after scaling in row {frame.index[row]}; check that value, or refit "
+                + ("with scale='standard' " if current() == PYTHON else "")
+                + "on data that covers its range"
             )
         return scaled
 
@@ -658,8 +685,9 @@ class TabularPreprocessor(BaseEstimator):
             values, bad = coerce_float(series)
             held, holds = "numbers", "text"
         else:
-            values, bad = coerce_epoch_seconds(series)
-            held, holds = "date-times", "values that are not ISO 8601 date-times"
+            values, bad = coerce_epoch_seconds(series, spec.date_format)
+            held = "date-times"
+            holds = f"values that are not date-times in its layout, {DATE_FORMATS[spec.date_format]}"
         if bad.any():
             raise DataError(
                 f"column {spec.name!r} held {held} when the model was fitted but holds "
@@ -905,6 +933,19 @@ def _check_finite(name: str, series: pd.Series, values: np.ndarray) -> None:
         )
 
 
+def _date_error(name: str, role: str | None, series: pd.Series) -> DataError:
+    """A named date-time column whose values fit none of the layouts."""
+    fits = {layout: coerce_epoch_seconds(series, layout)[1] for layout in DATE_FORMATS}
+    closest = min(fits, key=lambda layout: int(fits[layout].sum()))  # fewest values that misfit
+    return DataError(
+        f"column {name!r} is listed in {option_name(role)} but holds values that are not "
+        f"date-times: {describe_bad(series, fits[closest])}, read as "
+        f"{DATE_FORMATS[closest]}; every value must be in one of the layouts: "
+        f"{'; '.join(DATE_FORMATS.values())}. Fix those values, or remove {name!r} from "
+        f"{option_name(role)}"
+    )
+
+
 def _missing_error(
     missing_rows: Mapping[str, np.ndarray], index: pd.Index, *, fitting: bool
 ) -> DataError:
@@ -913,11 +954,12 @@ def _missing_error(
         count = int(missing.sum())
         first = index[int(np.argmax(missing))]
         described.append(f"{name!r} ({count} row{'s' if count != 1 else ''}, e.g. row {first})")
+    impute = option_setting("handle_missing", "impute")
     remedy = (
-        "fill them, or pass handle_missing='impute' to fill numbers with the median and "
+        f"fill them, or pass {impute} to fill numbers with the median and "
         "categories with '__missing__'"
         if fitting
-        else "fill them, or refit the model with handle_missing='impute'"
+        else f"fill them, or refit the model with {impute}"
     )
     return DataError(
         f"missing values (empty, NaN or None) in column(s) {', '.join(described)}; "
@@ -939,19 +981,23 @@ class _FitNotes:
 
     def emit(self, pre: TabularPreprocessor) -> None:
         messages = list(self.mostly_numeric)
+        drop_cols = option_name("drop_cols")
         if self.hashed:
+            buckets = f"hash_buckets={pre.hash_buckets}" if current() == PYTHON else pre.hash_buckets
             messages.append(
-                f"column(s) with more than max_categories={pre.max_categories} distinct values "
-                f"are hashed into hash_buckets={pre.hash_buckets} features each: "
-                f"{', '.join(self.hashed)}; raise max_categories to one-hot encode them, or "
-                "list them in drop_cols"
+                f"column(s) with more than {option_setting('max_categories', pre.max_categories)} "
+                f"distinct values are hashed into {buckets} features each: "
+                f"{', '.join(self.hashed)}; raise {option_name('max_categories')} to one-hot "
+                f"encode them, or list them in {drop_cols}"
             )
         if self.identifiers:
             messages.append(
                 "column(s) left out because nearly every value is distinct (identifiers or "
-                f"free text): {', '.join(self.identifiers)}; list them in id_cols to keep them "
-                "beside the scores, in categorical_cols to hash them anyway, or in drop_cols "
-                "to silence this warning"
+                f"free text): {', '.join(self.identifiers)}; list them in "
+                f"{option_name('id_cols')} to keep them beside the scores, in "
+                f"{option_name('categorical_cols')} to hash them anyway, in "
+                f"{option_name('datetime_cols')} if they are dates, or in {drop_cols} to "
+                "silence this warning"
             )
         if self.datetimes and pre.datetime_features != "drop":
             what = "seconds since 1970 (UTC)"
@@ -959,8 +1005,8 @@ class _FitNotes:
                 what += ", day of week and hour of day"
             messages.append(
                 f"column(s) of date-times are encoded as {what}: {', '.join(self.datetimes)}; "
-                "list them in datetime_cols to silence this warning, or in drop_cols to leave "
-                "them out"
+                f"list them in {option_name('datetime_cols')} to silence this warning, or in "
+                f"{drop_cols} to leave them out"
             )
         if self.datetime_dropped:
             messages.append(
@@ -975,7 +1021,7 @@ class _FitNotes:
             messages.append(
                 f"column(s) left out because their dtype is not supported: "
                 f"{', '.join(self.unsupported)}; convert them to numbers, text or date-times, "
-                "or list them in drop_cols"
+                f"or list them in {drop_cols}"
             )
         for message in messages:
             # stacklevel 3: the caller of fit (or of fit_transform's fit).

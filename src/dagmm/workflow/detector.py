@@ -34,13 +34,14 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from dagmm._version import __version__
+from dagmm._vocabulary import OPTIONS, PYTHON, vocabulary
 from dagmm.estimators import DAGMM
 from dagmm.estimators._base import _data_parallel_group
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.tabular import TabularPreprocessor
 from dagmm.tabular._columns import as_frame, name_list
-from dagmm.workflow.labels import anomaly_mask, require_column
+from dagmm.workflow.labels import anomaly_mask, require_column, warn_label_like_inputs
 from dagmm.workflow.options import FitOptions, auto_batch_size, auto_comp_hiddens
 from dagmm.workflow.splits import validation_split
 from dagmm.workflow.thresholds import ThresholdPolicy, percentile_scores, reference_energies
@@ -147,8 +148,12 @@ class TabularDetector:
 
     @classmethod
     def from_options(cls, options: FitOptions) -> TabularDetector:
-        """A detector configured by :class:`FitOptions` (what ``dagmm fit`` does)."""
-        return cls(
+        """A detector configured by :class:`FitOptions` (what ``dagmm fit`` does).
+
+        Its messages name FitOptions fields (``impute=True``), not the
+        preprocessor's parameters.
+        """
+        detector = cls(
             DAGMM(**options.model_params()),
             TabularPreprocessor(**options.preprocessor_params()),
             label_col=options.label_col,
@@ -158,6 +163,8 @@ class TabularDetector:
             random_state=options.seed,
             auto_params=options.auto_params(),
         )
+        detector._vocabulary = OPTIONS
+        return detector
 
     # ------------------------------------------------------------------ fit
     @property
@@ -208,6 +215,12 @@ class TabularDetector:
             If a column is absent, labels are missing or have no normal value,
             too few rows are left to train on, or the preprocessor rejects the data.
         """
+        with vocabulary(getattr(self, "_vocabulary", PYTHON)):
+            return self._fit(data, validation, progress)
+
+    def _fit(
+        self, data: pd.DataFrame, validation: pd.DataFrame | None, progress: bool
+    ) -> TabularDetector:
         started = time.perf_counter()
         group = _data_parallel_group(self.model if self.model is not None else DAGMM)
         if group is not None:  # inside dagmm.distributed.data_parallel(): data is this rank's shard
@@ -241,6 +254,8 @@ class TabularDetector:
         train = frame.iloc[train_rows]
         preprocessor = self._new_preprocessor()
         X = preprocessor.fit_transform(train)
+        if not self.label_col:
+            warn_label_like_inputs(preprocessor.input_columns_)
         model = (
             clone(self.model) if self.model is not None else DAGMM(**FitOptions().model_params())
         )

@@ -57,6 +57,8 @@ class EvaluationReport:
     latent_names : list of str
     out_dir : Path or None
         Where :func:`write_report` wrote the report.
+    skipped_plots : list of str
+        Figures :func:`write_report` could not draw (matplotlib is missing).
     """
 
     metrics: dict[str, Any]
@@ -66,12 +68,15 @@ class EvaluationReport:
     latent_is_anomaly: np.ndarray
     latent_names: list[str]
     out_dir: Path | None = field(default=None)
+    skipped_plots: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the end of ``dagmm evaluate``."""
         m = self.metrics
         model, best = m["at_model_threshold"], m["at_best_f1_threshold"]
         where = f"; report in '{self.out_dir / REPORT_FILE}'" if self.out_dir else ""
+        if self.skipped_plots:
+            where += " (without plots: matplotlib is not installed)"
         return (
             f"{m['rows']} rows, {m['anomalies']} anomalies: AUROC {m['auroc']:.4f}, "
             f"AUPRC {m['auprc']:.4f}; at the model's threshold precision {model['precision']:.4f} "
@@ -159,6 +164,15 @@ def evaluate_detector(
         raise ValueError(
             "no label column: the model was fitted without one, so name it with --label-col"
         )
+    if label_col in detector.preprocessor_.input_columns_:
+        from dagmm._vocabulary import CLI, current, field_name
+
+        refit = f"--label-col {label_col}" if current() == CLI else f"label_col={label_col!r}"
+        raise DataError(
+            f"label column {label_col!r} is an input of the model (it was fitted without "
+            f"{field_name('label_col')}), so its scores already contain the answer and the "
+            f"metrics would mean nothing; refit with {refit} to keep it out of the inputs"
+        )
     normal_label = normal_label if normal_label is not None else detector.normal_label
     chunksize = aligned_chunk_rows(chunksize)
     if isinstance(data, pd.DataFrame):
@@ -223,8 +237,13 @@ def _format(value: float) -> str:
 def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title: str = "") -> Path:
     """Write ``metrics.json``, the figures (PNG) and ``report.html`` into ``out_dir``.
 
-    Each file is written atomically. Returns the path of ``report.html``.
+    Each file is written atomically. Without matplotlib the figures are
+    skipped with a warning naming them (``report.skipped_plots``); the metrics
+    and the report's tables are written all the same. Returns the path of
+    ``report.html``.
     """
+    import warnings
+
     from dagmm import reporting
 
     root = Path(out_dir)
@@ -236,35 +255,46 @@ def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title:
         "model threshold": m["at_model_threshold"]["threshold"],
         "best-F1 threshold": m["at_best_f1_threshold"]["threshold"],
     }
+    drawn = reporting.matplotlib_available()
     figures = {
         "energy_histogram.png": (
             "Energy of normal and anomalous rows (each class scaled to its own total), with "
             "the model's and the best-F1 thresholds.",
-            reporting.energy_histogram_figure(report.energy, report.is_anomaly, thresholds),
+            lambda: reporting.energy_histogram_figure(report.energy, report.is_anomaly, thresholds),
         ),
         "roc_curve.png": (
             "ROC curve.",
-            reporting.roc_figure(report.is_anomaly, report.energy, m["auroc"]),
+            lambda: reporting.roc_figure(report.is_anomaly, report.energy, m["auroc"]),
         ),
         "pr_curve.png": (
             "Precision-recall curve.",
-            reporting.pr_figure(report.is_anomaly, report.energy, m["auprc"]),
+            lambda: reporting.pr_figure(report.is_anomaly, report.energy, m["auprc"]),
         ),
         "f1_threshold.png": (
             "Precision, recall and F1 when flagging rows with energy at or above each threshold.",
-            reporting.f1_threshold_figure(report.is_anomaly, report.energy, thresholds),
+            lambda: reporting.f1_threshold_figure(report.is_anomaly, report.energy, thresholds),
         ),
         "latent_space.png": (
             "The first two inputs of the mixture (latent code, reconstruction features) of a "
             "sample of rows, colored by label.",
-            reporting.latent_figure(report.latent, report.latent_is_anomaly, report.latent_names),
+            lambda: reporting.latent_figure(report.latent, report.latent_is_anomaly, report.latent_names),
         ),
     }
     embedded = []
-    for name, (caption, figure) in figures.items():
-        png = reporting.figure_png(figure)
+    for name, (caption, draw) in figures.items():
+        if not drawn:
+            continue
+        png = reporting.figure_png(draw())
         reporting.write_atomic(root / name, png)
         embedded.append(reporting.Figure(caption, png))
+    report.skipped_plots = [] if drawn else list(figures)
+    if not drawn:
+        warnings.warn(
+            f"{reporting.MISSING_MATPLOTLIB}: skipped the plots {', '.join(figures)}; "
+            f"{METRICS_FILE} and {REPORT_FILE} are written without them",
+            UserWarning,
+            stacklevel=2,
+        )
     rows = []
     for label, key in (
         ("model threshold", "at_model_threshold"),
@@ -309,6 +339,8 @@ def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title:
         ),
     ]
     intro = f"Label column {m['label_col']!r}; generated {time.strftime('%Y-%m-%d %H:%M:%S')}."
+    if not drawn:
+        intro += f" No figures: {reporting.MISSING_MATPLOTLIB}."
     reporting.write_atomic(root / METRICS_FILE, json.dumps(m, indent=2) + "\n")
     html_path = reporting.write_atomic(
         root / REPORT_FILE,

@@ -76,6 +76,10 @@ def fit_file(
     >>> report = fit_file("transactions.csv", "model", FitOptions(id_cols=("id",)))  # doctest: +SKIP
     >>> print(report.summary())  # doctest: +SKIP
     """
+    from dagmm.workflow.destinations import check_model_destination
+
+    check_model_destination(out, option="out", inputs=[data])  # before any work
+
     from dagmm.distributed import launched_by_torchrun
 
     if launched_by_torchrun():  # one of several processes: each reads its share

@@ -15,10 +15,56 @@ import pandas as pd
 from dagmm.exceptions import DataError
 from dagmm.tabular._columns import category_labels, name_list, suggest
 
-__all__ = ["DEFAULT_NORMAL_LABELS", "anomaly_mask", "no_normal_error", "require_column"]
+__all__ = [
+    "DEFAULT_NORMAL_LABELS",
+    "LABEL_LIKE_NAMES",
+    "anomaly_mask",
+    "label_like_columns",
+    "no_normal_error",
+    "require_column",
+]
 
 #: Label values (after canonicalisation, compared case-insensitively) that mean normal.
 DEFAULT_NORMAL_LABELS: tuple[str, ...] = ("0", "false", "normal")
+
+
+#: Column names (lower case, without ``_``, ``-`` and spaces) that usually hold labels.
+LABEL_LIKE_NAMES = frozenset(
+    {
+        "label", "labels", "class", "target", "y", "outcome", "anomaly", "anomalous",
+        "isanomaly", "isanomalous", "outlier", "isoutlier", "fraud", "isfraud", "fraudulent",
+        "attack", "isattack", "malicious", "ismalicious", "groundtruth", "truth", "gt",
+    }
+)  # fmt: skip
+
+
+def label_like_columns(columns: object) -> list[str]:
+    """The columns whose names say they probably hold labels (``label``, ``Class``, ``is_fraud``)."""
+    found = []
+    for column in columns:
+        key = "".join(ch for ch in str(column).lower() if ch not in "_- ")
+        if key in LABEL_LIKE_NAMES:
+            found.append(str(column))
+    return found
+
+
+def warn_label_like_inputs(inputs: object) -> None:
+    """Warn about input columns named like labels (the model would learn the answer)."""
+    import warnings
+
+    from dagmm._vocabulary import CLI, current, field_name, option_name
+    from dagmm.tabular import TabularWarning
+
+    for name in label_like_columns(inputs):
+        label_col = f"--label-col {name}" if current() == CLI else f"label_col={name!r}"
+        warnings.warn(
+            f"column {name!r} looks like a label but is used as an input feature, so the "
+            f"model learns the answer and scoring will need that column; give {label_col} "
+            f"to train on its normal rows only, or list it in {option_name('drop_cols')} "
+            f"(without {field_name('label_col')}, every column is an input)",
+            TabularWarning,
+            stacklevel=4,
+        )
 
 
 def require_column(frame: pd.DataFrame, column: str, what: str, source: object = None) -> None:

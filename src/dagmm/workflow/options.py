@@ -84,6 +84,10 @@ class FitOptions:
     drop_cols, id_cols, categorical_cols : tuple of str
         Columns to ignore; identifier columns written beside the scores;
         columns to encode as categories whatever their type.
+    datetime_cols : tuple of str
+        Columns of date-times (ISO 8601, MM/DD/YYYY HH:MM, DD.MM.YYYY, or
+        epoch seconds); a value that fits none of these is an error. Dates in
+        those layouts are also found without it, with a warning.
     impute : bool
         Fill missing values (numbers with the median, categories with
         ``__missing__``) instead of rejecting them.
@@ -132,6 +136,9 @@ class FitOptions:
         F1 threshold.
     device : str
         "auto", "cpu", "cuda", "cuda:1", ...
+    n_jobs : int or None
+        CPU threads while training (DAGMM's ``n_jobs``); None picks them from
+        the minibatch size (one thread for small ones), -1 uses every core.
     seed : int
         Seeds the model and every split: the same seed gives the same model.
     """
@@ -141,6 +148,7 @@ class FitOptions:
     drop_cols: tuple[str, ...] = ()
     id_cols: tuple[str, ...] = ()
     categorical_cols: tuple[str, ...] = ()
+    datetime_cols: tuple[str, ...] = ()
     impute: bool = False
     max_categories: int = 50
     epochs: int = 100
@@ -159,6 +167,7 @@ class FitOptions:
     validation_fraction: float = 0.2
     device: str = "auto"
     seed: int = 0
+    n_jobs: int | None = None
 
     def threshold_policy(self) -> ThresholdPolicy:
         """The threshold policy these options ask for."""
@@ -198,6 +207,7 @@ class FitOptions:
             "normalize": False,
             "device": self.device,
             "random_state": self.seed,
+            "n_jobs": self.n_jobs,
         }
 
     def preprocessor_params(self) -> dict[str, Any]:
@@ -207,6 +217,7 @@ class FitOptions:
             "drop_cols": [*self.drop_cols, *label],
             "id_cols": list(self.id_cols),
             "categorical_cols": list(self.categorical_cols) or None,
+            "datetime_cols": list(self.datetime_cols) or None,
             "handle_missing": "impute" if self.impute else "error",
             "max_categories": self.max_categories,
         }
@@ -217,11 +228,11 @@ _FIELDS = {f.name: f for f in dataclasses.fields(FitOptions)}
 OPTION_NAMES: tuple[str, ...] = tuple(_FIELDS)
 
 _STR = ("label_col", "normal_label", "device")
-_NAMES = ("drop_cols", "id_cols", "categorical_cols", "reconstruction_features")
+_NAMES = ("drop_cols", "id_cols", "categorical_cols", "datetime_cols", "reconstruction_features")
 _WIDTHS = ("comp_hiddens", "est_hiddens")
 _BOOL = ("impute", "threshold_f1")
 _INT = {"max_categories": 1, "epochs": 1, "batch_size": 1, "restarts": 1}  # name -> minimum
-_OPTIONAL = ("comp_hiddens", "contamination", "threshold_fpr", "batch_size")
+_OPTIONAL = ("comp_hiddens", "contamination", "threshold_fpr", "batch_size", "n_jobs")
 _FLOAT = (
     "learning_rate",
     "lambda1",
@@ -273,6 +284,10 @@ def _convert(name: str, value: Any, source: str) -> Any:
     if name in _BOOL:
         if not isinstance(value, bool):
             raise _option_error(name, value, "true or false", source)
+        return value
+    if name == "n_jobs":
+        if isinstance(value, bool) or not isinstance(value, int) or not (value >= 1 or value == -1):
+            raise _option_error(name, value, "an integer >= 1, or -1 for every core", source)
         return value
     if name in _INT or name == "seed":
         if isinstance(value, bool) or not isinstance(value, int):

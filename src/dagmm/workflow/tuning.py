@@ -34,6 +34,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
+from dagmm._vocabulary import OPTIONS, vocabulary
 from dagmm.estimators import DAGMM
 from dagmm.evaluation import best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import CovarianceError, DataError, TrainingDivergedError
@@ -206,9 +207,10 @@ def tune_file(
     is_anomaly = template.anomalies(frame, data)
     split = holdout_split(is_anomaly, train_fraction=train_fraction, seed=options.seed)
     preprocessor = template._new_preprocessor()
-    X_train = preprocessor.fit_transform(frame.iloc[split.train])
-    X_val = preprocessor.transform(frame.iloc[split.validation])
-    X_test = preprocessor.transform(frame.iloc[split.test])
+    with vocabulary(OPTIONS):  # messages name FitOptions fields (impute=True)
+        X_train = preprocessor.fit_transform(frame.iloc[split.train])
+        X_val = preprocessor.transform(frame.iloc[split.validation])
+        X_test = preprocessor.transform(frame.iloc[split.test])
     y_val, y_test = is_anomaly[split.validation], is_anomaly[split.test]
     policy = options.threshold_policy()
     root.mkdir(parents=True, exist_ok=True)
@@ -291,8 +293,15 @@ def tune_file(
     _write_table(table, root / TRIALS_TABLE)
     from dagmm import reporting
 
-    figure = reporting.trials_figure(table["number"], table["value"], table["state"], metric)
-    reporting.write_atomic(root / TRIALS_PLOT, reporting.figure_png(figure))
+    if reporting.matplotlib_available():
+        figure = reporting.trials_figure(table["number"], table["value"], table["state"], metric)
+        reporting.write_atomic(root / TRIALS_PLOT, reporting.figure_png(figure))
+    else:
+        import warnings
+
+        warnings.warn(
+            f"{reporting.MISSING_MATPLOTLIB}: skipped {TRIALS_PLOT}", UserWarning, stacklevel=2
+        )
     _write_table(frame.iloc[split.test], root / f"test{_table_suffix(Path(data))}")
 
     detector: TabularDetector = best["detector"]
