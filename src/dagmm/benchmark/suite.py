@@ -56,10 +56,10 @@ from dagmm._version import __version__
 from dagmm.benchmark._util import atomic_write, atomic_write_text
 from dagmm.benchmark.protocol import apply_scaler, fit_scaler
 from dagmm.benchmark.runner import (
+    _RUN_FAILURES,
     METRICS,
     RESULTS_FILE,
     SUMMARY_FILE,
-    _RUN_FAILURES,
     _append_record,
     _check_same_settings,
     _open_results_for_append,
@@ -181,7 +181,9 @@ def _stratified_subsample(y: np.ndarray, max_rows: int) -> np.ndarray:
     return np.sort(keep)
 
 
-def load_suite_set(path: str | os.PathLike[str], max_rows: int | None = DEFAULT_MAX_ROWS) -> SuiteSet:
+def load_suite_set(
+    path: str | os.PathLike[str], max_rows: int | None = DEFAULT_MAX_ROWS
+) -> SuiteSet:
     """Read one ADBench ``.npz`` file, check it, and cap its rows.
 
     Raises
@@ -202,7 +204,9 @@ def load_suite_set(path: str | os.PathLike[str], max_rows: int | None = DEFAULT_
                 )
             X, y = archive["X"], archive["y"]
     except (OSError, ValueError) as error:
-        raise DataError(f"{path.name}: not a readable .npz file without pickles ({error})") from None
+        raise DataError(
+            f"{path.name}: not a readable .npz file without pickles ({error})"
+        ) from None
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"{path.name}: X must be a non-empty 2-D array; got shape {X.shape}")
     if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
@@ -247,7 +251,11 @@ def suite_split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run_one(
-    model_name: str, seed: int, quick: bool, X_train: np.ndarray, X_test: np.ndarray,
+    model_name: str,
+    seed: int,
+    quick: bool,
+    X_train: np.ndarray,
+    X_test: np.ndarray,
     y_test: np.ndarray,
 ) -> dict[str, Any]:
     model = make_suite_model(model_name, seed, quick)
@@ -315,8 +323,9 @@ def run_suite(
     for name in model_names:
         check_suite_model(name)
     seed_values = _seed_list(seeds)
-    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int)
-                                 or max_rows < 20):
+    if max_rows is not None and (
+        isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 20
+    ):
         raise ValueError(f"max_rows={max_rows!r} is invalid: expected an integer >= 20 or None")
     folder = default_suite_dir(data_home) if suite_dir is None else Path(suite_dir)
     files = list_suite(folder)
@@ -498,20 +507,27 @@ def _fmt(value: float | None) -> str:
 def _metric_table(
     table: dict[str, dict[str, float]], models: Sequence[str], title: str
 ) -> list[str]:
-    lines = [f"## {title} (mean over seeds)", "", "| set | " + " | ".join(models) + " |",
-             "|" + " --- |" * (len(models) + 1)]
+    lines = [
+        f"## {title} (mean over seeds)",
+        "",
+        "| set | " + " | ".join(models) + " |",
+        "|" + " --- |" * (len(models) + 1),
+    ]
     for d, by in table.items():
         best = max(by.values())
         cells = [
             (f"**{_fmt(by[m])}**" if abs(by[m] - best) < RANK_TIE else _fmt(by[m]))
-            if m in by else "—"
+            if m in by
+            else "—"
             for m in models
         ]
         lines.append(f"| {d} | " + " | ".join(cells) + " |")
     complete = [d for d, by in table.items() if all(m in by for m in models)]
     for label, reduce in (("median", np.median), ("mean", np.mean)):
-        cells = [_fmt(float(reduce([table[d][m] for d in complete]))) if complete else "—"
-                 for m in models]
+        cells = [
+            _fmt(float(reduce([table[d][m] for d in complete]))) if complete else "—"
+            for m in models
+        ]
         lines.append(f"| **{label}** | " + " | ".join(cells) + " |")
     ranks = mean_ranks(table, models)
     lines.append("| **mean rank** | " + " | ".join(f"{ranks[m]:.2f}" for m in models) + " |")
@@ -541,8 +557,11 @@ def summarize_suite(records: Sequence[dict[str, Any]]) -> str:
     )
     if any(r.get("quick") for r in records):
         lines += ["", "**Quick run: a few epochs for the deep models; not comparable.**"]
-    sub = {r["dataset"]: (r["subsampled_from"], r["n_rows"]) for r in records
-           if r.get("subsampled_from")}
+    sub = {
+        r["dataset"]: (r["subsampled_from"], r["n_rows"])
+        for r in records
+        if r.get("subsampled_from")
+    }
     if sub:
         lines += [
             "",
@@ -554,8 +573,10 @@ def summarize_suite(records: Sequence[dict[str, Any]]) -> str:
         if r.get("error"):
             failed[r["model"]] = failed.get(r["model"], 0) + 1
     if failed:
-        lines += ["", "Failed runs (no metrics): "
-                  + ", ".join(f"{m} {n}" for m, n in failed.items()) + "."]
+        lines += [
+            "",
+            "Failed runs (no metrics): " + ", ".join(f"{m} {n}" for m, n in failed.items()) + ".",
+        ]
     lines.append("")
     auroc = _table(records, "auroc")
     lines += _metric_table(auroc, models, "ROC-AUC")
@@ -576,8 +597,7 @@ def summarize_suite(records: Sequence[dict[str, Any]]) -> str:
         cells = [f"{by[m]:.1f}" if m in by else "—" for m in models]
         lines.append(f"| {d} | {rows} | {features} | " + " | ".join(cells) + " |")
     totals = [
-        sum(r.get("train_seconds") or 0.0 for r in records if r["model"] == m) / 60
-        for m in models
+        sum(r.get("train_seconds") or 0.0 for r in records if r["model"] == m) / 60 for m in models
     ]
     lines.append("| **total minutes** | | | " + " | ".join(f"{t:.1f}" for t in totals) + " |")
     return "\n".join([*lines, ""])
@@ -601,7 +621,11 @@ def _rank_plot(records: Sequence[dict[str, Any]], path: Path) -> bool:
         per = _ranks_of(table[d], models)
         ax.plot(
             np.arange(len(order)) + jitter.uniform(-0.2, 0.2, len(order)),
-            [per[m] for m in order], "o", markersize=3, alpha=0.55, color="#34495e",
+            [per[m] for m in order],
+            "o",
+            markersize=3,
+            alpha=0.55,
+            color="#34495e",
         )
     ax.set_xticks(range(len(order)), order, rotation=30, ha="right")
     ax.set_ylabel("rank by ROC-AUC (1 = best)")

@@ -102,7 +102,9 @@ class BICGaussianMixture:
         best, best_bic, self.bic_ = None, np.inf, []
         for k in range(1, min(self.max_components, rows.shape[0]) + 1):
             mixture = GaussianMixture(
-                n_components=k, covariance_type="full", reg_covar=self.reg_covar,
+                n_components=k,
+                covariance_type="full",
+                reg_covar=self.reg_covar,
                 random_state=self.seed,
             )
             try:
