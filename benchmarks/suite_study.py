@@ -26,14 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.mixture import GaussianMixture
 
 from dagmm import DAGMM
 from dagmm.benchmark.protocol import apply_scaler, fit_scaler
 from dagmm.benchmark.suite import default_suite_dir, list_suite, load_suite_set, suite_split
-from dagmm.benchmark.suite_models import PAPER_GENERIC_DAGMM
-from dagmm.estimators.dagmm import default_comp_hiddens
+from dagmm.benchmark.suite_models import PAPER_GENERIC_DAGMM, paper_generic_comp_hiddens
 from dagmm.evaluation import evaluate_energies
+from dagmm.math.gmm import em_refine, sample_energy
 
 
 def wf_widths(d: int, div: int = 3, cap: int = 16) -> tuple[int, int]:
@@ -54,13 +55,14 @@ WF = {
     "est_dropout_ratio": 0.5,
     "est_hiddens": (10, 4),
     "normalize": False,
+    "em_iterations": 0,  # the frozen head is the network's mixture; the heads refit it
 }
 
 
 def variant_params(name: str, n: int, d: int) -> dict[str, Any]:
     """DAGMM parameters of training variant ``name`` for ``n`` training rows x ``d`` features."""
     if name == "paper":
-        return {**PAPER_GENERIC_DAGMM, "comp_hiddens": default_comp_hiddens(d)}
+        return {**PAPER_GENERIC_DAGMM, "comp_hiddens": paper_generic_comp_hiddens(d)}
     if name == "default":
         return {}
     wf = {**WF, "comp_hiddens": wf_widths(d), "minibatch_size": wf_batch(n)}
@@ -84,14 +86,37 @@ def variant_params(name: str, n: int, d: int) -> dict[str, Any]:
 def _heads(model: DAGMM, X_train: np.ndarray, X_test: np.ndarray, seed: int) -> dict[str, Any]:
     z_train, z_test = model.transform(X_train), model.transform(X_test)
     energies: dict[str, np.ndarray] = {"frozen": model.energy(X_test)}
+    zt = torch.as_tensor(z_train, dtype=torch.float64)
+    start = [
+        torch.as_tensor(a, dtype=torch.float64)
+        for a in (model.weights_, model.means_, model.covariances_)
+    ]
+    refined = em_refine(zt, *start, reg_covar=float(model.reg_covar), max_iter=100)
+    energies["emnet"] = sample_energy(
+        torch.as_tensor(z_test, dtype=torch.float64),
+        refined.weights,
+        refined.means,
+        refined.prec_chol,
+    ).numpy()
     k = model.weights_.shape[0]
     try:
         gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-6, random_state=seed)
         energies["em"] = -gm.fit(z_train).score_samples(z_test)
     except ValueError:
         pass
+    for name, top in (("bic", 8), ("bic4", k)):
+        best = _bic_mixture(z_train, top, seed)
+        if best is not None:
+            energies[name] = -best.score_samples(z_test)
+    names = list(model.get_feature_names_out())
+    if "euclidean_distance" in names:
+        energies["rec"] = z_test[:, names.index("euclidean_distance")]
+    return energies
+
+
+def _bic_mixture(z_train: np.ndarray, top: int, seed: int) -> GaussianMixture | None:
     best, best_bic = None, np.inf
-    for kk in range(1, 9):
+    for kk in range(1, top + 1):
         try:
             gm = GaussianMixture(kk, covariance_type="full", reg_covar=1e-6, random_state=seed)
             gm.fit(z_train)
@@ -101,12 +126,7 @@ def _heads(model: DAGMM, X_train: np.ndarray, X_test: np.ndarray, seed: int) -> 
         if bic >= best_bic:
             break
         best, best_bic = gm, bic
-    if best is not None:
-        energies["bic"] = -best.score_samples(z_test)
-    names = list(model.get_feature_names_out())
-    if "euclidean_distance" in names:
-        energies["rec"] = z_test[:, names.index("euclidean_distance")]
-    return energies
+    return best
 
 
 def main() -> None:
@@ -115,6 +135,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--sets", default=None, help="comma-separated set names (default all)")
     parser.add_argument("--suite", default=None)
+    parser.add_argument("--max-rows", type=int, default=10_000)
     parser.add_argument("--out", default="benchmarks/results/suite/study.jsonl")
     args = parser.parse_args()
     out = Path(args.out)
@@ -131,7 +152,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     variants = args.variants.split(",")
     for path in sorted(files, key=lambda p: p.stat().st_size):
-        data = load_suite_set(path)
+        data = load_suite_set(path, args.max_rows)
         for seed in seeds:
             train, test = suite_split(data.y, seed)
             scaler = fit_scaler("standard", data.X[train])

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.mixture import GaussianMixture
 
 from dagmm import DAGMM
-from dagmm.estimators.dagmm import default_comp_hiddens
+from dagmm.estimators.dagmm import default_comp_hiddens, default_minibatch_size
 from dagmm.exceptions import TrainingDivergedError
 
 SMALL = dict(comp_hiddens=(8, 4, 1), est_hiddens=(8, 3), minibatch_size=128, random_state=0)
@@ -84,7 +84,8 @@ def test_scoring_uses_frozen_gmm_and_eval_mode(blobs_with_outliers):
 
 def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
     X_train, _, _ = blobs_with_outliers
-    model = DAGMM(**SMALL, epoch_size=2).fit(X_train)
+    # em_iterations=0: the estimation network's mixture, as the paper freezes it.
+    model = DAGMM(**SMALL, epoch_size=2, em_iterations=0).fit(X_train)
     z = model.transform(X_train)
     gamma = (
         model.module_.estimation(torch.as_tensor(z, dtype=torch.float32)).detach().double().numpy()
@@ -92,19 +93,20 @@ def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
     nk = gamma.sum(0)
     np.testing.assert_allclose(model.weights_, nk / len(z), rtol=1e-5)
     np.testing.assert_allclose(model.means_, gamma.T @ z / nk[:, None], rtol=1e-4, atol=1e-6)
-    assert model.covariances_.shape == (3, 3, 3)
+    assert model.covariances_.shape == (3, 4, 4)  # 1 latent + 3 reconstruction features
     assert np.all(np.linalg.eigvalsh(model.covariances_) > 0)
 
 
 def test_transform_shape_and_feature_names(blobs_with_outliers):
     X_train, X_test, _ = blobs_with_outliers
     model = DAGMM(**{**SMALL, "comp_hiddens": (8, 2)}, epoch_size=1).fit(X_train)
-    assert model.transform(X_test).shape == (600, 4)
+    assert model.transform(X_test).shape == (600, 5)
     assert list(model.get_feature_names_out()) == [
         "latent0",
         "latent1",
         "relative_distance",
         "cosine_similarity",
+        "euclidean_distance",
     ]
     probs = model.predict_proba_components(X_test)
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-9)
@@ -132,8 +134,35 @@ def test_default_parameters_work_on_any_width():
     model = DAGMM(epoch_size=2, random_state=0).fit(X)
     assert model.module_.compression.encoder[0].in_features == 3
     assert model.energy(X).shape == (300,)
-    assert default_comp_hiddens(118) == (59, 30, 10, 1)
-    assert default_comp_hiddens(6) == (8, 4, 2, 1)
+    assert default_comp_hiddens(118) == (32, 16)
+    assert default_comp_hiddens(6) == (8, 2)
+    assert default_minibatch_size(300) == 64 and default_minibatch_size(10_000) == 312
+    assert model.n_em_iter_ >= 1  # the frozen mixture is refined by EM by default
+
+
+def test_em_refinement_never_lowers_the_training_likelihood():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(-3, 1, size=(300, 4)), rng.normal(3, 1, size=(300, 4))])
+    frozen = DAGMM(**SMALL, epoch_size=3, em_iterations=0).fit(X)
+    refined = DAGMM(**SMALL, epoch_size=3, em_iterations=50).fit(X)
+    assert frozen.n_em_iter_ == 0 and refined.n_em_iter_ >= 1
+    # Same training (same seed); only the mixture differs, and EM fits the codes better.
+    np.testing.assert_allclose(frozen.transform(X), refined.transform(X))
+    assert refined.energy(X).mean() < frozen.energy(X).mean()
+
+
+def test_em_refine_stops_before_a_singular_step():
+    from dagmm.math.gmm import em_refine
+
+    z = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [0.0, 1.0]], dtype=torch.float64)
+    start = (
+        torch.tensor([0.5, 0.5], dtype=torch.float64),
+        torch.tensor([[0.0, 0.0], [2.0, 2.0]], dtype=torch.float64),
+        torch.eye(2, dtype=torch.float64).repeat(2, 1, 1),
+    )
+    refined = em_refine(z, *start, reg_covar=0.0, max_iter=100)
+    assert torch.isfinite(refined.prec_chol).all()
+    assert torch.isfinite(refined.weights).all()
 
 
 @pytest.mark.parametrize("activation", ["relu", torch.sigmoid, torch.nn.ELU])

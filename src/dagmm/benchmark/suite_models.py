@@ -26,6 +26,7 @@ Register another model (a study variant, say) by adding a factory to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -182,17 +183,29 @@ PAPER_GENERIC_DAGMM: dict[str, Any] = {
     "lambda1": 0.1,
     "lambda2": 0.005,
     "reconstruction_features": ("relative", "cosine"),
+    "em_iterations": 0,
     "normalize": True,
 }
+
+
+def paper_generic_comp_hiddens(n_features: int) -> tuple[int, ...]:
+    """The compression widths ``DAGMM()`` used before the suite study (one-dimensional code).
+
+    The first layer has half the input width, clipped to [8, 64]; the next
+    halves it (at least 4), the next divides by three (at least 2); the code
+    has one dimension: (59, 30, 10, 1) for the paper's 118 KDDCUP features.
+    """
+    first = int(min(max(math.ceil(n_features / 2), 8), 64))
+    second = max(math.ceil(first / 2), 4)
+    third = max(math.ceil(second / 3), 2)
+    return (first, second, third, 1)
 
 
 class _PaperWidths(EstimatorModel):
     """DAGMM whose compression widths follow the paper-era rule of the input width."""
 
     def fit(self, X: ArrayLike) -> EstimatorModel:
-        from dagmm.estimators.dagmm import default_comp_hiddens
-
-        widths = default_comp_hiddens(np.shape(X)[1])
+        widths = paper_generic_comp_hiddens(np.shape(X)[1])
         self.estimator.set_params(comp_hiddens=widths)
         self.params = {**self.params, "comp_hiddens": list(widths)}
         return super().fit(X)
