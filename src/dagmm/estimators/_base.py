@@ -131,10 +131,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
     _fitted_array_names: ClassVar[tuple[str, ...]] = ("scaler_center_", "scaler_scale_")
     #: Fitted JSON scalars saved with the model.
     _fitted_scalar_names: ClassVar[tuple[str, ...]] = (
-        "n_features_in_",
-        "offset_",
-        "threshold_",
-        "compiled_",
+        "n_features_in_", "offset_", "threshold_", "compiled_",
     )
     #: Parameters holding activations (stored by name in JSON).
     _activation_params: ClassVar[tuple[str, ...]] = ()
@@ -326,15 +323,11 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             params["device"] = str(params["device"])
         if not (params.get("random_state") is None or isinstance(params["random_state"], int)):
             params["random_state"] = None  # a RandomState object is not reproducible from JSON
-        return {
-            key: list(value) if isinstance(value, tuple) else value for key, value in params.items()
-        }
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in params.items()}
 
     @classmethod
     def _params_from_json(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            key: tuple(value) if isinstance(value, list) else value for key, value in params.items()
-        }
+        return {key: tuple(value) if isinstance(value, list) else value for key, value in params.items()}
 
     def _persisted_config(self) -> dict[str, Any]:
         scalars = {}
@@ -402,9 +395,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             model = cls(**params)
             if device is not None:
                 model.device = device
-            model._restore_state(
-                fitted, groups["fitted"], groups["module"], config.get("history", {})
-            )
+            model._restore_state(fitted, groups["fitted"], groups["module"], config.get("history", {}))
         except ModelFileError:
             raise
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
