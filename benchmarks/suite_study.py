@@ -34,7 +34,13 @@ from dagmm.benchmark.protocol import apply_scaler, fit_scaler
 from dagmm.benchmark.suite import default_suite_dir, list_suite, load_suite_set, suite_split
 from dagmm.benchmark.suite_models import PAPER_GENERIC_DAGMM, paper_generic_comp_hiddens
 from dagmm.evaluation import evaluate_energies
-from dagmm.math.gmm import em_refine, sample_energy
+from dagmm.math.gmm import (
+    cholesky_checked,
+    gmm_parameters,
+    log_component_densities,
+    precision_cholesky,
+    sample_energy,
+)
 
 
 def wf_widths(d: int, div: int = 3, cap: int = 16) -> tuple[int, int]:
@@ -55,8 +61,31 @@ WF = {
     "est_dropout_ratio": 0.5,
     "est_hiddens": (10, 4),
     "normalize": False,
-    "em_iterations": 0,  # the frozen head is the network's mixture; the heads refit it
+    "mixture": "network",  # the frozen head is the network's mixture; the heads refit it
 }
+
+
+def em_refine(z, weights, means, covariances, reg_covar, max_iter, tol=1e-5):
+    """EM on ``z`` started from the network's mixture (the ``emnet`` head).
+
+    Stops after ``max_iter`` steps, when the mean log-likelihood gains less
+    than ``tol``, or before a step with a singular covariance.
+    """
+    prec_chol = precision_cholesky(cholesky_checked(covariances))
+    previous = -math.inf
+    for _ in range(max_iter):
+        log_joint = log_component_densities(z, means, prec_chol) + weights.log()  # N x K
+        log_norm = torch.logsumexp(log_joint, dim=1, keepdim=True)  # N x 1
+        if float(log_norm.mean()) - previous < tol:
+            break
+        previous = float(log_norm.mean())
+        new = gmm_parameters(z, (log_joint - log_norm).exp(), reg_covar)
+        factors, info = torch.linalg.cholesky_ex(new[2])
+        if bool(info.any()):
+            break
+        weights, means, covariances = new
+        prec_chol = precision_cholesky(factors)
+    return weights, means, covariances, prec_chol
 
 
 def variant_params(name: str, n: int, d: int) -> dict[str, Any]:
@@ -91,12 +120,11 @@ def _heads(model: DAGMM, X_train: np.ndarray, X_test: np.ndarray, seed: int) -> 
         torch.as_tensor(a, dtype=torch.float64)
         for a in (model.weights_, model.means_, model.covariances_)
     ]
-    refined = em_refine(zt, *start, reg_covar=float(model.reg_covar), max_iter=100)
+    weights, means, _, prec_chol = em_refine(
+        zt, *start, reg_covar=float(model.reg_covar), max_iter=100
+    )
     energies["emnet"] = sample_energy(
-        torch.as_tensor(z_test, dtype=torch.float64),
-        refined.weights,
-        refined.means,
-        refined.prec_chol,
+        torch.as_tensor(z_test, dtype=torch.float64), weights, means, prec_chol
     ).numpy()
     k = model.weights_.shape[0]
     try:

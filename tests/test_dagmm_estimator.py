@@ -12,7 +12,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.mixture import GaussianMixture
 
 from dagmm import DAGMM
-from dagmm.estimators.dagmm import default_comp_hiddens, default_minibatch_size
+from dagmm.estimators.dagmm import (
+    default_comp_hiddens,
+    default_minibatch_size,
+    fit_mixture_by_bic,
+)
 from dagmm.exceptions import TrainingDivergedError
 
 SMALL = dict(comp_hiddens=(8, 4, 1), est_hiddens=(8, 3), minibatch_size=128, random_state=0)
@@ -84,8 +88,8 @@ def test_scoring_uses_frozen_gmm_and_eval_mode(blobs_with_outliers):
 
 def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
     X_train, _, _ = blobs_with_outliers
-    # em_iterations=0: the estimation network's mixture, as the paper freezes it.
-    model = DAGMM(**SMALL, epoch_size=2, em_iterations=0).fit(X_train)
+    # mixture="network": the estimation network's mixture, as the paper freezes it.
+    model = DAGMM(**SMALL, epoch_size=2, mixture="network").fit(X_train)
     z = model.transform(X_train)
     gamma = (
         model.module_.estimation(torch.as_tensor(z, dtype=torch.float32)).detach().double().numpy()
@@ -137,32 +141,26 @@ def test_default_parameters_work_on_any_width():
     assert default_comp_hiddens(118) == (32, 16)
     assert default_comp_hiddens(6) == (8, 2)
     assert default_minibatch_size(300) == 64 and default_minibatch_size(10_000) == 312
-    assert model.n_em_iter_ >= 1  # the frozen mixture is refined by EM by default
+    assert 1 <= model.n_components_ <= 8  # the frozen mixture's K is chosen by BIC
 
 
-def test_em_refinement_never_lowers_the_training_likelihood():
+def test_bic_mixture_is_refitted_on_the_same_codes_and_fits_them_better():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(-3, 1, size=(300, 4)), rng.normal(3, 1, size=(300, 4))])
-    frozen = DAGMM(**SMALL, epoch_size=3, em_iterations=0).fit(X)
-    refined = DAGMM(**SMALL, epoch_size=3, em_iterations=50).fit(X)
-    assert frozen.n_em_iter_ == 0 and refined.n_em_iter_ >= 1
-    # Same training (same seed); only the mixture differs, and EM fits the codes better.
-    np.testing.assert_allclose(frozen.transform(X), refined.transform(X))
-    assert refined.energy(X).mean() < frozen.energy(X).mean()
+    network = DAGMM(**SMALL, epoch_size=3, mixture="network").fit(X)
+    refitted = DAGMM(**SMALL, epoch_size=3, mixture="bic").fit(X)
+    assert network.n_components_ == 3  # the estimation network's K (est_hiddens)
+    # Same training (same seed); only the frozen mixture differs, and EM fits the codes better.
+    np.testing.assert_allclose(network.transform(X), refitted.transform(X))
+    assert refitted.energy(X).mean() < network.energy(X).mean()
+    assert refitted.means_.shape == (refitted.n_components_, network.means_.shape[1])
 
 
-def test_em_refine_stops_before_a_singular_step():
-    from dagmm.math.gmm import em_refine
-
-    z = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [0.0, 1.0]], dtype=torch.float64)
-    start = (
-        torch.tensor([0.5, 0.5], dtype=torch.float64),
-        torch.tensor([[0.0, 0.0], [2.0, 2.0]], dtype=torch.float64),
-        torch.eye(2, dtype=torch.float64).repeat(2, 1, 1),
-    )
-    refined = em_refine(z, *start, reg_covar=0.0, max_iter=100)
-    assert torch.isfinite(refined.prec_chol).all()
-    assert torch.isfinite(refined.weights).all()
+def test_bic_search_stops_when_bic_stops_improving():
+    rng = np.random.default_rng(0)
+    two = np.vstack([rng.normal(-6, 1, size=(200, 2)), rng.normal(6, 1, size=(200, 2))])
+    assert fit_mixture_by_bic(two, 8, 1e-6, 0).n_components == 2
+    assert fit_mixture_by_bic(rng.normal(size=(300, 2)), 8, 1e-6, 0).n_components == 1
 
 
 @pytest.mark.parametrize("activation", ["relu", torch.sigmoid, torch.nn.ELU])

@@ -75,7 +75,7 @@ def run_demo(
         lambda1=0.1,
         lambda2=1e-4,
         reconstruction_features=("relative", "cosine"),
-        em_iterations=0,
+        mixture="network",
         contamination=0.01,
         verbose=verbose,
         random_state=random_state,

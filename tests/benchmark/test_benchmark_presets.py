@@ -38,7 +38,7 @@ def test_paper_presets_hold_the_papers_settings(name):
     assert params["reconstruction"] == "sum" and "normalize" not in params  # summed error
     # Pinned so that DAGMM()'s own defaults never move the paper's figures.
     assert params["reconstruction_features"] == ("relative", "cosine")
-    assert params["em_iterations"] == 0 and params["reg_covar"] == 1e-6
+    assert params["mixture"] == "network" and params["reg_covar"] == 1e-6
 
 
 @pytest.mark.parametrize("name", PAPER)

@@ -108,7 +108,7 @@ _SHARED: dict[str, Any] = {
     # presets: the paper's pair of reconstruction features and its frozen mixture.
     "reconstruction_features": ("relative", "cosine"),
     "reconstruction": "sum",
-    "em_iterations": 0,
+    "mixture": "network",
     "reg_covar": 1e-6,
 }
 

@@ -33,11 +33,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
 from dagmm.benchmark._util import unknown_name_message
-from dagmm.benchmark.baselines import fit_gaussian_mixture
 from dagmm.benchmark.models import BenchmarkModel, EstimatorModel, _make_iforest, _make_ocsvm
 
 __all__ = [
@@ -85,10 +83,9 @@ class KNNDetector:
 class BICGaussianMixture:
     """Full-covariance Gaussian mixture with K chosen by BIC on the training rows.
 
-    K = 1, 2, ... is tried up to ``max_components`` and the search stops at
-    the first K whose BIC is not lower than the previous one's. A K whose
-    covariances are singular ends the search too. Energy = negative
-    log-likelihood.
+    K = 1, 2, ... up to ``max_components`` while BIC improves
+    (:func:`dagmm.estimators.dagmm.fit_mixture_by_bic`, the search DAGMM's
+    ``mixture="bic"`` runs on its codes). Energy = negative log-likelihood.
     """
 
     def __init__(
@@ -99,28 +96,11 @@ class BICGaussianMixture:
         self.seed = seed
 
     def fit(self, X: ArrayLike) -> BICGaussianMixture:
+        from dagmm.estimators.dagmm import fit_mixture_by_bic
+
         rows = np.asarray(X, dtype=np.float64)  # (N, D)
-        best, best_bic, self.bic_ = None, np.inf, []
-        for k in range(1, min(self.max_components, rows.shape[0]) + 1):
-            mixture = GaussianMixture(
-                n_components=k,
-                covariance_type="full",
-                reg_covar=self.reg_covar,
-                random_state=self.seed,
-            )
-            try:
-                fit_gaussian_mixture(mixture, rows)
-            except Exception:  # noqa: BLE001 - a singular K ends the search
-                if best is None:
-                    raise
-                break
-            bic = float(mixture.bic(rows))
-            self.bic_.append(bic)
-            if bic >= best_bic:
-                break
-            best, best_bic = mixture, bic
-        self.mixture_ = best
-        self.n_components_ = best.n_components
+        self.mixture_ = fit_mixture_by_bic(rows, self.max_components, self.reg_covar, self.seed)
+        self.n_components_ = self.mixture_.n_components
         return self
 
     def energy(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -183,7 +163,7 @@ PAPER_GENERIC_DAGMM: dict[str, Any] = {
     "lambda1": 0.1,
     "lambda2": 0.005,
     "reconstruction_features": ("relative", "cosine"),
-    "em_iterations": 0,
+    "mixture": "network",
     "normalize": True,
 }
 

@@ -11,16 +11,19 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import torch
 from sklearn.base import TransformerMixin
+from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector
+from dagmm.exceptions import CovarianceError
 from dagmm.math.gmm import (
+    cholesky_checked,
     combine_moments,
-    em_refine,
     gmm_from_moments,
     log_component_densities,
+    precision_cholesky,
     sample_energy,
     weighted_moments,
 )
@@ -61,6 +64,48 @@ def default_minibatch_size(n_rows: int) -> int:
     step a table of 2,000 rows would get two), DAGMM's usual 1,024 on large ones.
     """
     return int(min(1024, max(64, n_rows // 32)))
+
+
+#: Mixture estimates after training (``DAGMM(mixture=...)``).
+MIXTURES = ("bic", "network")
+
+
+def fit_mixture_by_bic(
+    z: np.ndarray, max_components: int, reg_covar: float, random_state: int | None
+) -> GaussianMixture:
+    """Full-covariance Gaussian mixture fitted by EM, K chosen by BIC.
+
+    K = 1, 2, ... up to ``max_components`` is fitted on ``z`` (N x d;
+    k-means initialisation, ``reg_covar`` on the diagonals); the search stops
+    at the first K whose Bayesian information criterion is not lower than the
+    previous one's, or whose covariances have no Cholesky factor, and the
+    previous K is kept. Used by :class:`DAGMM` (``mixture="bic"``) and by the
+    suite's ``gmm`` baseline on raw features.
+
+    Raises
+    ------
+    CovarianceError
+        Even one component has a singular covariance (raise ``reg_covar``).
+    """
+    best, best_bic = None, math.inf
+    for k in range(1, min(max_components, z.shape[0]) + 1):
+        mixture = GaussianMixture(
+            n_components=k, covariance_type="full", reg_covar=reg_covar, random_state=random_state
+        )
+        try:
+            mixture.fit(z)
+        except ValueError as error:  # scikit-learn's message for a failed Cholesky factor
+            if best is None:
+                raise CovarianceError(
+                    f"a Gaussian fitted to {z.shape[0]} rows x {z.shape[1]} features has a "
+                    f"singular covariance ({error}); raise reg_covar"
+                ) from error
+            break
+        bic = float(mixture.bic(z))
+        if bic >= best_bic:
+            break
+        best, best_bic = mixture, bic
+    return best
 
 
 def _energy_from_reconstruction(
@@ -136,9 +181,10 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
     predicts soft memberships of that vector in a Gaussian mixture; both are
     trained jointly to minimise reconstruction error + ``lambda1`` x sample
     energy + ``lambda2`` x a penalty on small covariance diagonals. After
-    training, the mixture is estimated once from the whole training set,
-    refined by ``em_iterations`` EM steps on it, and frozen; a row's anomaly
-    score is its sample energy under that mixture.
+    training, the mixture is estimated once from the whole training set and
+    frozen (by default refitted by EM, with its number of components chosen
+    by BIC: ``mixture``); a row's anomaly score is its sample energy under
+    that mixture.
 
     The defaults were chosen on 12 public ADBench sets with no per-set
     tuning (``dagmm benchmark suite``; ``benchmarks/results/suite/``). The
@@ -198,14 +244,17 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         paper uses the first two. The relative distance divides by the row
         norm, so a row far from the data with a large norm can look well
         reconstructed; "euclidean" does not.
-    em_iterations : int, default=100
-        After training, at most this many expectation-maximisation steps
-        refine the mixture on the training rows' mixture inputs, starting
-        from the estimation network's mixture (stopping early once the mean
-        log-likelihood gains less than 1e-5). The estimation network's
-        memberships are learnt through dropout and minibatches and often
-        leave the frozen mixture far from the maximum-likelihood fit of the
-        codes it scores. 0 keeps the network's mixture (the paper).
+    mixture : {"bic", "network"}, default="bic"
+        How the mixture is frozen after training, from the mixture inputs of
+        all training rows. "network": from the estimation network's soft
+        memberships (the paper; K is the last width of ``est_hiddens``).
+        "bic": refitted by EM, with K = 1 ... ``max_components`` chosen by
+        BIC (:func:`fit_mixture_by_bic`); the estimation network then only
+        shapes the code during training. The network's memberships, learnt
+        through dropout on minibatches, often leave the mixture far from a
+        good fit of the codes it scores, and K adapts to the size of the data.
+    max_components : int, default=8
+        Largest K tried when ``mixture="bic"``.
     pretrain_epochs : int, default=0
         Epochs of training the compression network alone on reconstruction
         before end-to-end training (the paper's DAGMM-p variant).
@@ -274,8 +323,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         Only when fitted on a DataFrame with string column names.
     history_ : dict of str to list of float
         Per-epoch means of the loss and its terms.
-    n_em_iter_ : int
-        EM steps that refined the frozen mixture (see ``em_iterations``).
+    n_components_ : int
+        Components of the frozen mixture (K).
     module_ : DAGMMNetwork
         The trained networks (in eval mode).
     compiled_ : bool
@@ -310,7 +359,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "n_restarts": [Interval(Integral, 1, None, closed="left")],
         "minibatch_size": [None, Interval(Integral, 1, None, closed="left")],
-        "em_iterations": [Interval(Integral, 0, None, closed="left")],
+        "mixture": [StrOptions(set(MIXTURES))],
+        "max_components": [Interval(Integral, 1, None, closed="left")],
     }
     _fitted_array_names: ClassVar[tuple[str, ...]] = (
         *BaseDeepDetector._fitted_array_names,
@@ -337,7 +387,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         reg_covar: float = 1e-6,
         reconstruction: str = "sum",
         reconstruction_features: Sequence[str] = ("relative", "cosine", "euclidean"),
-        em_iterations: int = 100,
+        mixture: str = "bic",
+        max_components: int = 8,
         pretrain_epochs: int = 0,
         n_init: int = 1,
         n_restarts: int = 1,
@@ -365,7 +416,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         self.reg_covar = reg_covar
         self.reconstruction = reconstruction
         self.reconstruction_features = reconstruction_features
-        self.em_iterations = em_iterations
+        self.mixture = mixture
+        self.max_components = max_components
         self.pretrain_epochs = pretrain_epochs
         self.n_init = n_init
         self.n_restarts = n_restarts
@@ -454,7 +506,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         if best_module is not None:
             self.module_ = best_module
         self.history_ = {**history, "restart_errors": errors}
-        self._freeze_mixture(data)
+        self._freeze_mixture(data, seed)
 
     def _train_once(
         self,
@@ -555,7 +607,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         compression.train()
         return total / data.shape[0]
 
-    def _freeze_mixture(self, data: Tensor) -> None:
+    def _freeze_mixture(self, data: Tensor, seed: int | None = None) -> None:
         """Estimate the mixture once from all training rows, batch by batch, in float64.
 
         Memory stays constant in the number of rows except for the (n, d)
@@ -575,11 +627,18 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 codes.append(z)
             weights, means, covariances = gmm_from_moments(moments, float(self.reg_covar))
             z_all = torch.cat(codes)  # N x d
-            refined = em_refine(
-                z_all, weights, means, covariances, float(self.reg_covar), int(self.em_iterations)
-            )
-            weights, means, covariances, prec_chol = refined[:4]
-            self.n_em_iter_ = refined.n_iter
+            if self.mixture == "bic":
+                fitted = fit_mixture_by_bic(
+                    z_all.cpu().numpy(),
+                    int(self.max_components),
+                    float(self.reg_covar),
+                    self._seed() if seed is None else seed,  # seeds k-means' initialisation
+                )
+                weights, means, covariances = (
+                    torch.as_tensor(array, dtype=torch.float64, device=z_all.device)
+                    for array in (fitted.weights_, fitted.means_, fitted.covariances_)
+                )  # covariances_ include reg_covar, as gmm_from_moments' do
+            prec_chol = precision_cholesky(cholesky_checked(covariances))
             train_energy = sample_energy(z_all, weights, means, prec_chol)
         self.weights_ = weights.cpu().numpy()
         self.means_ = means.cpu().numpy()
@@ -587,6 +646,12 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         self.precisions_cholesky_ = prec_chol.cpu().numpy()
         self._scoring_state_changed()
         self._set_threshold(train_energy.cpu().numpy())
+
+    @property
+    def n_components_(self) -> int:
+        """Components K of the frozen mixture."""
+        check_is_fitted(self, "weights_")
+        return int(self.weights_.shape[0])
 
     # ------------------------------------------------------------- scoring
     def _mixture_tensors(self) -> tuple[Tensor, Tensor, Tensor]:

@@ -65,7 +65,7 @@ DAGMM_COMPARISON: dict[str, Any] = {
     "lambda1": 0.1,
     "lambda2": 1e-4,
     "reconstruction_features": ("relative", "cosine"),
-    "em_iterations": 0,
+    "mixture": "network",
     "normalize": False,
 }
 

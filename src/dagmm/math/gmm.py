@@ -99,7 +99,9 @@ def combine_moments(a: GaussianMoments, b: GaussianMoments) -> GaussianMoments:
     return GaussianMoments(total, mean, scatter, a.n_samples + b.n_samples)
 
 
-def gmm_from_moments(moments: GaussianMoments, reg_covar: float) -> tuple[Tensor, Tensor, Tensor]:
+def gmm_from_moments(
+    moments: GaussianMoments, reg_covar: float
+) -> tuple[Tensor, Tensor, Tensor]:
     """Mixture weights, means and covariances (jitter included) from moments.
 
     Returns
@@ -329,51 +331,3 @@ def _elementwise_mixture_terms(
     energy = -torch.logsumexp(log_weighted, dim=1)  # N
     penalty = sum(covariance[i, i].reciprocal() for i in range(dim)).sum()
     return energy, penalty, torch.count_nonzero(~positive)
-
-
-class RefinedMixture(NamedTuple):
-    """Result of :func:`em_refine`: the mixture and how many EM steps changed it."""
-
-    weights: Tensor  # K
-    means: Tensor  # K x d
-    covariances: Tensor  # K x d x d
-    prec_chol: Tensor  # K x d x d
-    n_iter: int
-
-
-def em_refine(
-    z: Tensor,
-    weights: Tensor,
-    means: Tensor,
-    covariances: Tensor,
-    reg_covar: float,
-    max_iter: int,
-    tol: float = 1e-5,
-) -> RefinedMixture:
-    """Expectation-maximisation on ``z`` (N x d) started from a mixture.
-
-    Each step computes the posterior memberships of every sample (E) and
-    re-estimates the mixture from them (M, eq. 5 with ``reg_covar``). It stops
-    after ``max_iter`` steps, when the mean log-likelihood gains less than
-    ``tol``, or before a step whose covariances have no Cholesky factor (the
-    last valid mixture is kept). No step lowers the likelihood, so the result
-    fits ``z`` at least as well as the start.
-    """
-    prec_chol = precision_cholesky(cholesky_checked(covariances))  # K x d x d
-    previous, n_iter = -math.inf, 0
-    for _ in range(max_iter):
-        log_joint = log_component_densities(z, means, prec_chol) + weights.log()  # N x K
-        log_norm = torch.logsumexp(log_joint, dim=1, keepdim=True)  # N x 1
-        mean_log_likelihood = float(log_norm.mean())
-        if mean_log_likelihood - previous < tol:
-            break
-        previous = mean_log_likelihood
-        gamma = (log_joint - log_norm).exp()  # N x K
-        new_weights, new_means, new_covariances = gmm_parameters(z, gamma, reg_covar)
-        factors, info = torch.linalg.cholesky_ex(new_covariances)
-        if bool(info.any()) or not bool(torch.isfinite(factors).all()):
-            break
-        weights, means, covariances = new_weights, new_means, new_covariances
-        prec_chol = precision_cholesky(factors)
-        n_iter += 1
-    return RefinedMixture(weights, means, covariances, prec_chol, n_iter)
