@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-rows = [json.loads(l) for l in open(sys.argv[1])]
+rows = [json.loads(line) for line in open(sys.argv[1])]
 seeds = set(int(s) for s in sys.argv[2].split(",")) if len(sys.argv) > 2 else None
 d = collections.defaultdict(list)
 for r in rows:
@@ -31,4 +31,4 @@ for s in sets:
     )
 for k in keys:
     v = [np.mean(d[(k, s)]) for s in sets if (k, s) in d]
-    print(k.ljust(20), "n", len(v), "median %.3f mean %.3f" % (np.median(v), np.mean(v)))
+    print(k.ljust(20), "n", len(v), f"median {np.median(v):.3f} mean {np.mean(v):.3f}")

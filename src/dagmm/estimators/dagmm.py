@@ -635,7 +635,9 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                     self._seed() if seed is None else seed,  # seeds k-means' initialisation
                 )
                 weights, means, covariances = (
-                    torch.as_tensor(array, dtype=torch.float64, device=z_all.device)
+                    # C order, as a saved and loaded model has it: the same layout, the
+                    # same rounding in the energy's matrix products.
+                    torch.as_tensor(np.ascontiguousarray(array), device=z_all.device)
                     for array in (fitted.weights_, fitted.means_, fitted.covariances_)
                 )  # covariances_ include reg_covar, as gmm_from_moments' do
             prec_chol = precision_cholesky(cholesky_checked(covariances))
@@ -643,7 +645,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         self.weights_ = weights.cpu().numpy()
         self.means_ = means.cpu().numpy()
         self.covariances_ = covariances.cpu().numpy()
-        self.precisions_cholesky_ = prec_chol.cpu().numpy()
+        self.precisions_cholesky_ = prec_chol.contiguous().cpu().numpy()
         self._scoring_state_changed()
         self._set_threshold(train_energy.cpu().numpy())
 
