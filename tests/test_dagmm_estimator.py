@@ -12,7 +12,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.mixture import GaussianMixture
 
 from dagmm import DAGMM
-from dagmm.estimators.dagmm import default_comp_hiddens
+from dagmm.estimators.dagmm import (
+    default_comp_hiddens,
+    default_minibatch_size,
+    fit_mixture_by_bic,
+)
 from dagmm.exceptions import TrainingDivergedError
 
 SMALL = dict(comp_hiddens=(8, 4, 1), est_hiddens=(8, 3), minibatch_size=128, random_state=0)
@@ -84,7 +88,8 @@ def test_scoring_uses_frozen_gmm_and_eval_mode(blobs_with_outliers):
 
 def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
     X_train, _, _ = blobs_with_outliers
-    model = DAGMM(**SMALL, epoch_size=2).fit(X_train)
+    # mixture="network": the estimation network's mixture, as the paper freezes it.
+    model = DAGMM(**SMALL, epoch_size=2, mixture="network").fit(X_train)
     z = model.transform(X_train)
     gamma = (
         model.module_.estimation(torch.as_tensor(z, dtype=torch.float32)).detach().double().numpy()
@@ -92,19 +97,20 @@ def test_fitted_mixture_is_the_whole_training_set_estimate(blobs_with_outliers):
     nk = gamma.sum(0)
     np.testing.assert_allclose(model.weights_, nk / len(z), rtol=1e-5)
     np.testing.assert_allclose(model.means_, gamma.T @ z / nk[:, None], rtol=1e-4, atol=1e-6)
-    assert model.covariances_.shape == (3, 3, 3)
+    assert model.covariances_.shape == (3, 4, 4)  # 1 latent + 3 reconstruction features
     assert np.all(np.linalg.eigvalsh(model.covariances_) > 0)
 
 
 def test_transform_shape_and_feature_names(blobs_with_outliers):
     X_train, X_test, _ = blobs_with_outliers
     model = DAGMM(**{**SMALL, "comp_hiddens": (8, 2)}, epoch_size=1).fit(X_train)
-    assert model.transform(X_test).shape == (600, 4)
+    assert model.transform(X_test).shape == (600, 5)
     assert list(model.get_feature_names_out()) == [
         "latent0",
         "latent1",
         "relative_distance",
         "cosine_similarity",
+        "euclidean_distance",
     ]
     probs = model.predict_proba_components(X_test)
     np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-9)
@@ -132,8 +138,29 @@ def test_default_parameters_work_on_any_width():
     model = DAGMM(epoch_size=2, random_state=0).fit(X)
     assert model.module_.compression.encoder[0].in_features == 3
     assert model.energy(X).shape == (300,)
-    assert default_comp_hiddens(118) == (59, 30, 10, 1)
-    assert default_comp_hiddens(6) == (8, 4, 2, 1)
+    assert default_comp_hiddens(118) == (32, 16)
+    assert default_comp_hiddens(6) == (8, 2)
+    assert default_minibatch_size(300) == 64 and default_minibatch_size(10_000) == 312
+    assert 1 <= model.n_components_ <= 8  # the frozen mixture's K is chosen by BIC
+
+
+def test_bic_mixture_is_refitted_on_the_same_codes_and_fits_them_better():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(-3, 1, size=(300, 4)), rng.normal(3, 1, size=(300, 4))])
+    network = DAGMM(**SMALL, epoch_size=3, mixture="network").fit(X)
+    refitted = DAGMM(**SMALL, epoch_size=3, mixture="bic").fit(X)
+    assert network.n_components_ == 3  # the estimation network's K (est_hiddens)
+    # Same training (same seed); only the frozen mixture differs, and EM fits the codes better.
+    np.testing.assert_allclose(network.transform(X), refitted.transform(X))
+    assert refitted.energy(X).mean() < network.energy(X).mean()
+    assert refitted.means_.shape == (refitted.n_components_, network.means_.shape[1])
+
+
+def test_bic_search_stops_when_bic_stops_improving():
+    rng = np.random.default_rng(0)
+    two = np.vstack([rng.normal(-6, 1, size=(200, 2)), rng.normal(6, 1, size=(200, 2))])
+    assert fit_mixture_by_bic(two, 8, 1e-6, 0).n_components == 2
+    assert fit_mixture_by_bic(rng.normal(size=(300, 2)), 8, 1e-6, 0).n_components == 1
 
 
 @pytest.mark.parametrize("activation", ["relu", torch.sigmoid, torch.nn.ELU])

@@ -35,7 +35,10 @@ def test_paper_presets_hold_the_papers_settings(name):
     assert params["est_dropout_ratio"] == 0.5
     assert params["comp_activation"] == params["est_activation"] == "tanh"
     assert n_components(params) == est[-1]
-    assert "reconstruction" not in params and "normalize" not in params  # summed error
+    assert params["reconstruction"] == "sum" and "normalize" not in params  # summed error
+    # Pinned so that DAGMM()'s own defaults never move the paper's figures.
+    assert params["reconstruction_features"] == ("relative", "cosine")
+    assert params["mixture"] == "network" and params["reg_covar"] == 1e-6
 
 
 @pytest.mark.parametrize("name", PAPER)

@@ -206,7 +206,7 @@ def test_transform_and_feature_names(fitted, data):
 
 
 def test_default_architecture_follows_the_input_width():
-    assert default_vae_architecture(784) == ((512, 512), 64)
+    assert default_vae_architecture(784) == ((512, 512), 157)
     assert default_vae_architecture(6) == ((64, 64), 32)
     assert default_vae_architecture(30) == ((120, 120), 60)
     X = np.random.default_rng(0).normal(size=(100, 3))

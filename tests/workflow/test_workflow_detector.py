@@ -48,8 +48,10 @@ def test_score_frame_columns_and_unseen_categories(fitted, new_frame):
     np.testing.assert_array_equal(
         scores["is_anomaly"], (scores["energy"] > fitted.threshold_).astype(int)
     )
-    assert scores["component"].between(0, 1).all()  # est_hiddens (4, 2): two components
-    assert scores["component_probability"].between(0.5, 1).all()
+    # DAGMM refits the frozen mixture with K chosen by BIC (mixture="bic").
+    k = fitted.model_.n_components_
+    assert scores["component"].between(0, k - 1).all()
+    assert scores["component_probability"].between(1 / k, 1).all()
 
 
 def test_explanations_name_the_columns_with_the_largest_error_share(fitted, new_frame):

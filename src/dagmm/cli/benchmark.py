@@ -17,7 +17,7 @@ from dagmm.cli.app import Command, app
 
 benchmark_app = typer.Typer(
     name="benchmark",
-    help="Reproduce published experiments.",
+    help="Reproduce published experiments (paper) and compare detectors on a folder of public sets (suite).",
     no_args_is_help=True,
 )
 app.add_typer(benchmark_app)
@@ -142,6 +142,91 @@ def paper(
             f"None of the data sets {', '.join(dataset_names)} was found, so nothing ran: put "
             "the files in the data home (--data-home or $DAGMM_DATA_HOME) or pass --download."
         )
+    files = [result.results_path, result.summary_path, *result.plot_paths]
+    typer.echo(
+        f"{result.n_new_runs} new run(s), {len(result.records)} in all; wrote "
+        + ", ".join(str(path) for path in files)
+    )
+
+
+#: Models of ``dagmm benchmark suite`` when --models is not given.
+SUITE_DEFAULT_MODELS = ("dagmm", "vae", "iforest", "knn", "gmm", "ocsvm", "pca")
+SUITE_DEFAULT_SEEDS = 5
+
+
+@benchmark_app.command("suite")
+def suite(
+    suite_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite",
+            show_default=False,
+            help="Folder of ADBench .npz files (arrays X and y, 1 = anomaly); default: the "
+            "data home's 'adbench' folder ($DAGMM_DATA_HOME/adbench, or --data-home).",
+        ),
+    ] = None,
+    models: Annotated[str, typer.Option("--models", help="Comma-separated models.")] = ",".join(
+        SUITE_DEFAULT_MODELS
+    ),
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--seeds",
+            min=1,
+            show_default=False,
+            help=f"Run seeds 0 to N-1 (default {SUITE_DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick).",
+        ),
+    ] = None,
+    datasets: Annotated[
+        str | None,
+        typer.Option(
+            "--datasets", show_default=False, help="Only these sets (file names without .npz)."
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-rows",
+            min=20,
+            help="Subsample larger sets to this many rows (stratified, fixed seed).",
+        ),
+    ] = 10_000,
+    data_home: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-home",
+            show_default=False,
+            help="Data home holding the 'adbench' folder (default: $DAGMM_DATA_HOME, else "
+            "~/.cache/dagmm).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Results folder (resumed if present).")] = Path(
+        "runs/suite"
+    ),
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Smoke run: 2 epochs per deep model and 2 seeds."),
+    ] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Hide the progress bar.")
+    ] = False,
+) -> None:
+    """Run every model on every .npz set of a folder (ADBench format); write results.jsonl,
+    summary.md (ROC-AUC, PR-AUC, ranks, wins) and ranks.png."""
+    from dagmm.benchmark.suite import run_suite
+
+    n_seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else SUITE_DEFAULT_SEEDS)
+    result = run_suite(
+        suite_dir,
+        split_names(models, "--models"),
+        n_seeds,
+        out,
+        max_rows=max_rows,
+        quick=quick,
+        datasets=split_names(datasets, "--datasets") if datasets is not None else None,
+        data_home=data_home,
+        progress=not no_progress,
+    )
     files = [result.results_path, result.summary_path, *result.plot_paths]
     typer.echo(
         f"{result.n_new_runs} new run(s), {len(result.records)} in all; wrote "

@@ -62,7 +62,10 @@ DAGMM_COMPARISON: dict[str, Any] = {
     "est_hiddens": (16, 2),
     "minibatch_size": 64,
     "learning_rate": 1e-4,
+    "lambda1": 0.1,
     "lambda2": 1e-4,
+    "reconstruction_features": ("relative", "cosine"),
+    "mixture": "network",
     "normalize": False,
 }
 
