@@ -305,7 +305,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self.device_ = device
         self.scaler_center_, self.scaler_scale_ = self._fit_scaling(X)
         self._scoring_state_changed()
-        threads = resolve_threads(self.n_jobs, min(self.minibatch_size, X.shape[0]), X.shape[1])
+        threads = resolve_threads(self.n_jobs, self._minibatch_rows(X.shape[0]), X.shape[1])
         with torch_threads(threads), local_torch_seed(seed, device):
             self.module_ = self._build_module(X.shape[1]).to(device)
             data = self._to_scaled_tensor(X)
@@ -697,6 +697,10 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         from dagmm.export import export_onnx
 
         return export_onnx(self, path, check=check, precise_tanh=precise_tanh)
+
+    def _minibatch_rows(self, n_rows: int) -> int:
+        """Rows per training step for ``n_rows`` training rows (sizes the thread count)."""
+        return min(int(self.minibatch_size), n_rows)
 
     def _check_fitted_arrays(self) -> None:
         """Check the loaded fitted arrays' shapes and values (subclasses add theirs)."""

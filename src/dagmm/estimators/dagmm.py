@@ -456,6 +456,11 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 "networks; set pretrain_epochs or n_init=1"
             )
 
+    def _minibatch_rows(self, n_rows: int) -> int:
+        if self.minibatch_size is None:
+            return min(default_minibatch_size(n_rows), n_rows)
+        return min(int(self.minibatch_size), n_rows)
+
     def _check_fitted_arrays(self) -> None:
         k = self._est_widths[-1]
         latent = self._comp_widths[-1] + len(self._features)

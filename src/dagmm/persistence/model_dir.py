@@ -368,6 +368,14 @@ def _remove_old_data(target: Path, keep: set[str], legacy_files: list[str]) -> N
             (target / name).unlink()
 
 
+def is_model_dir(path: str | os.PathLike) -> bool:
+    """Whether a save may replace the directory ``path``: it holds a model, or only our files."""
+    target = Path(path)
+    if (target / CONFIG_FILE).is_file():
+        return True
+    return all(_owned(entry.name) for entry in target.iterdir())
+
+
 def model_files(path: str | os.PathLike) -> dict[str, Path]:
     """The array files of the model at ``path`` now, by group name (for tools and tests)."""
     root = Path(path)

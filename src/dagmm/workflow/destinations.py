@@ -58,7 +58,7 @@ def check_model_destination(
     path: str | os.PathLike, *, option: str = "--out", inputs: Iterable[str | os.PathLike] = ()
 ) -> Path:
     """Raise unless a model directory may be saved at ``path`` (see the module docstring)."""
-    from dagmm.persistence.model_dir import _is_model_dir  # the rule the writer applies
+    from dagmm.persistence.model_dir import is_model_dir  # the rule the writer applies
 
     target = Path(path)
     _not_an_input(target, inputs, option)
@@ -68,7 +68,7 @@ def check_model_destination(
                 f"{option} '{target}' is a file; a model is saved as a directory: give a new "
                 "path such as 'model'"
             )
-        if any(target.iterdir()) and not _is_model_dir(target):
+        if any(target.iterdir()) and not is_model_dir(target):
             raise DataError(
                 f"{option} '{target}' is a directory that is not a dagmm model directory, and "
                 "saving would replace it; give a new path, or remove it"
