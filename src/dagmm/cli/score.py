@@ -62,9 +62,14 @@ def score(
 ) -> None:
     """Write each row's ids, energy, score (training percentile) and anomaly flag."""
     from dagmm.workflow import ThresholdPolicy, score_file
-    from dagmm.workflow.destinations import check_file_destination
+    from dagmm.workflow.destinations import check_file_destination, check_output_directory
 
-    check_file_destination(out, inputs=[data, model])
+    if engine not in ("local", "spark"):
+        raise ValueError(f"--engine {engine!r} is not an engine; expected 'local' or 'spark'")
+    if engine == "spark":  # a folder of Parquet parts, Spark's way
+        check_output_directory(out, "_SUCCESS", inputs=[data, model])
+    else:
+        check_file_destination(out, inputs=[data, model])
     if contamination is not None and threshold_fpr is not None:
         raise ValueError("--contamination and --threshold-fpr both set the threshold; give one")
     policy = None
@@ -72,8 +77,6 @@ def score(
         policy = ThresholdPolicy.contamination(contamination)
     elif threshold_fpr is not None:
         policy = ThresholdPolicy.fpr(threshold_fpr)
-    if engine not in ("local", "spark"):
-        raise ValueError(f"--engine {engine!r} is not an engine; expected 'local' or 'spark'")
     if master is not None and engine != "spark":
         raise ValueError("--master applies to --engine spark; add --engine spark or drop --master")
     if engine == "spark":

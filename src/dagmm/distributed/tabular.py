@@ -255,7 +255,7 @@ def _median(observed: np.ndarray, n_total: int, group: ProcessGroup) -> float:
 
 def _sharded_scaling(values: np.ndarray, scale: str | None, group: ProcessGroup) -> tuple[float, float]:
     """:func:`dagmm.tabular.preprocessor._scaling` of all ranks' values of one feature."""
-    from dagmm.tabular.preprocessor import _CONSTANT_RTOL
+    from dagmm.math.scaling import constant_columns
 
     observed = values[~np.isnan(values)]
     count, total = group.total([observed.size, observed.sum()])
@@ -272,7 +272,7 @@ def _sharded_scaling(values: np.ndarray, scale: str | None, group: ProcessGroup)
     else:
         offset, spread = float(low), float(high - low)
     magnitude = float(max(abs(low), abs(high)))
-    if not math.isfinite(spread) or spread <= _CONSTANT_RTOL * magnitude:
+    if constant_columns(np.array([spread]), np.array([magnitude])).item():  # the one rule
         return float(low), 1.0
     return offset, spread
 

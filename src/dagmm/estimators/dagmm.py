@@ -57,6 +57,21 @@ def default_comp_hiddens(n_features: int) -> tuple[int, int]:
     return (int(min(max(2 * latent, 8), 64)), latent)
 
 
+def _gather_rows(rows: Tensor, group: Any) -> Tensor:
+    """Every rank's ``rows`` (N_r x d, N_r may differ), concatenated in rank order.
+
+    The EM refit of ``mixture="bic"`` needs all training codes in one place: a
+    data-parallel fit then refits on the same rows, in the same order, as a
+    one-process fit (N x d float64 on every rank; use ``mixture="network"``
+    where that does not fit in memory).
+    """
+    sizes = [int(n) for n in group.gather_objects(int(rows.shape[0]))]
+    padded = rows.new_zeros((max(sizes), rows.shape[1]))
+    padded[: rows.shape[0]] = rows
+    parts = group.gather_tensors(padded)
+    return torch.cat([part[:n].to(rows.device) for part, n in zip(parts, sizes, strict=True)])
+
+
 def default_minibatch_size(n_rows: int) -> int:
     """Rows per step used when ``minibatch_size`` is None: ``n_rows // 32`` within [64, 1024].
 
@@ -463,6 +478,13 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
 
     def _check_fitted_arrays(self) -> None:
         k = self._est_widths[-1]
+        if self.mixture == "bic":  # K was chosen by BIC at fit, up to max_components
+            k = int(np.shape(self.weights_)[0]) if np.ndim(self.weights_) == 1 else -1
+            if not 1 <= k <= int(self.max_components):
+                raise ModelFileError(
+                    f"weights_ has shape {np.shape(self.weights_)}, expected (K,) with "
+                    f"1 <= K <= max_components={self.max_components}"
+                )
         latent = self._comp_widths[-1] + len(self._features)
         expected = {
             "weights_": (k,),
@@ -687,8 +709,11 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
             weights, means, covariances = gmm_from_moments(moments, float(self.reg_covar))
             z_all = torch.cat(codes)  # N x d
             if self.mixture == "bic":
+                z_em = z_all
+                if group is not None:  # every rank refits on all ranks' codes, in rank order
+                    z_em = _gather_rows(z_all, group)
                 fitted = fit_mixture_by_bic(
-                    z_all.cpu().numpy(),
+                    z_em.cpu().numpy(),
                     int(self.max_components),
                     float(self.reg_covar),
                     self._seed() if seed is None else seed,  # seeds k-means' initialisation
