@@ -244,7 +244,7 @@ def test_tabular_detector_reads_the_directory_once(monkeypatch, tmp_path):
         ("fitted", "means_", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 0, np.nan, a),
          "means_ holds NaN"),
         ("fitted", "scaler_scale_", lambda a: np.zeros_like(a), "scaler_scale_ holds a zero"),
-        ("fitted", "means_", lambda a: a[:, :1].copy(), r"means_ has shape \(2, 1\), expected \(2, 3\)"),
+        ("fitted", "means_", lambda a: a[:, :1].copy(), r"means_ has shape \(\d+, 1\), expected \(\d+, \d+\)"),
         ("fitted", "covariances_", lambda a: -a, r"covariances_\[0\] is not positive definite"),
         ("fitted", "weights_", lambda a: a * 3, "weights_ must be"),
         ("module", "compression.encoder.0.weight", lambda a: np.concatenate([a, a]),

@@ -84,7 +84,9 @@ NUMERIC_INPUT, CATEGORICAL_INPUT = "numeric", "categorical"
 #: Rows of synthetic data the export check scores with both onnxruntime and the library.
 CHECK_ROWS = 512
 #: Largest relative difference the export check accepts (see :func:`relative_difference`).
-CHECK_TOLERANCE = 1e-5
+#: float32 rounding of the network alone reaches ~1e-4 on DAGMM()'s defaults; a wrong
+#: graph differs by far more.
+CHECK_TOLERANCE = 1e-3
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
