@@ -230,14 +230,7 @@ def fit_preprocessor_sharded(
         )
     if group.is_main:
         notes.emit(pre)
-    pre.feature_names_in_ = np.asarray(columns, dtype=object)
-    pre.n_features_in_ = len(columns)
-    pre.id_columns_ = list(roles["id_cols"])
-    pre.dropped_columns_ = dropped
-    pre._set_specs(specs)
-    pre.offset_ = np.asarray(offsets, dtype=np.float64)
-    pre.scale_ = np.asarray(scales, dtype=np.float64)
-    pre.impute_values_ = np.asarray(fills, dtype=np.float64)
+    pre._set_fitted(columns, roles["id_cols"], dropped, specs, offsets, scales, np.asarray(fills))
     return pre
 
 

@@ -6,13 +6,34 @@ numbers, or nothing) and then applies exactly that to any later table or chunk
 of one. ``transform`` works row by row with statistics frozen at ``fit``, so
 transforming a file chunk by chunk gives the rows of transforming it whole.
 
+The arithmetic is scikit-learn's: a :class:`~sklearn.impute.SimpleImputer`
+fills missing numbers with their medians, a
+:class:`~sklearn.preprocessing.OneHotEncoder` (unknown categories ignored)
+makes the indicators, and a :class:`~sklearn.preprocessing.StandardScaler`
+applies ``(value - offset) / scale``. What scikit-learn has no transformer for
+stays here:
+
+* deciding each column's kind from its values (numbers, categories, dates in
+  several text layouts, identifiers left out) and reading it the same way
+  whatever dtype a chunk reader inferred (:mod:`dagmm.tabular._columns`);
+* date-time features (seconds since 1970, day of week, hour of day);
+* hashing with CRC-32 (:func:`~dagmm.tabular._columns.stable_bucket`):
+  :class:`~sklearn.feature_extraction.FeatureHasher` uses MurmurHash3, so it
+  would put saved models' values into other buckets;
+* choosing between one-hot, hashing and leaving out by ``max_categories``
+  (scikit-learn's ``max_categories`` groups rare labels instead);
+* the one constant-column rule (:mod:`dagmm.math.scaling`) in place of
+  scikit-learn's, and the messages that name the column and the value.
+
 The fitted state is a JSON-able dict plus a few float64 arrays
-(:meth:`TabularPreprocessor.to_state`), the form a model directory stores.
+(:meth:`TabularPreprocessor.to_state`), the form a model directory stores:
+the scaler's ``mean_`` and ``scale_`` (``offset``, ``scale``), the imputer's
+``statistics_`` (``impute_values``) and the encoder's categories (in the
+JSON). Loading rebuilds the transformers from them; nothing is pickled.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from dagmm._vocabulary import PYTHON, current, option_name, option_setting
@@ -188,20 +211,69 @@ def _datetime_parts(seconds: np.ndarray, parts: Sequence[str]) -> np.ndarray:
 
 
 def _scaling(values: np.ndarray, scale: str | None) -> tuple[float, float]:
-    """Offset and divisor for one numeric feature from its observed (non-NaN) values."""
-    observed = values[~np.isnan(values)]
+    """Offset and divisor for one numeric feature from its observed (non-NaN) values.
+
+    :class:`~sklearn.preprocessing.StandardScaler` gives the mean and standard
+    deviation, :class:`~sklearn.preprocessing.MinMaxScaler` the extremes. They
+    are fitted on the observed values as one column: numpy then sums exactly
+    those values in its pairwise order, so the mean is ``np.mean``'s to the
+    bit (with NaNs left in place the sums run in another order). scikit-learn
+    sets a constant column's scale by its own tolerance; the project's one
+    rule (:func:`~dagmm.math.scaling.constant_columns`) decides instead, and
+    centres such a column on its exact value (a mean may be off by rounding).
+    """
+    observed = values[~np.isnan(values)][:, None]  # m x 1
     if scale is None or observed.size == 0:
         return 0.0, 1.0
+    extremes = MinMaxScaler().fit(observed)
+    low, high = float(extremes.data_min_[0]), float(extremes.data_max_[0])
     if scale == "standard":
-        offset, spread = float(observed.mean()), float(observed.std())
+        moments = StandardScaler().fit(observed)
+        offset, spread = float(moments.mean_[0]), float(np.sqrt(moments.var_[0]))
     else:  # "minmax"
-        offset, spread = float(observed.min()), float(observed.max() - observed.min())
-    magnitude = float(np.abs(observed).max())
-    if constant_columns(spread, magnitude).item():  # the one relative rule
-        # Constant column: centre it on its exact value (a mean may be off by
-        # rounding) and never divide by ~0.
-        return float(observed.min()), 1.0
+        offset, spread = low, float(extremes.data_range_[0])
+    if constant_columns(spread, max(abs(low), abs(high))).item():  # the one relative rule
+        return low, 1.0
     return offset, spread
+
+
+# The fitted transformers are rebuilt from the saved arrays. The imputer and
+# the scaler are fitted on a placeholder row, which sets scikit-learn's own
+# bookkeeping (n_features_in_, dtypes), and then given the saved arrays as
+# their documented fitted attributes, exactly (refitting on the values
+# themselves would round at the float64 extremes).
+def _imputer(medians: np.ndarray) -> SimpleImputer:
+    """A median imputer whose ``statistics_`` are ``medians`` (one per number column)."""
+    imputer = SimpleImputer(strategy="median").fit(np.zeros((1, len(medians))))
+    imputer.statistics_ = np.array(medians, dtype=np.float64)
+    return imputer
+
+
+def _scaler(offset: np.ndarray, scale: np.ndarray) -> StandardScaler:
+    """A scaler computing ``(features - offset) / scale`` over every output feature.
+
+    Indicators have offset 0 and scale 1, so they pass unchanged; numbers have
+    the statistics of :func:`_scaling`.
+    """
+    scaler = StandardScaler().fit(np.zeros((1, len(offset))))
+    scaler.mean_ = np.array(offset, dtype=np.float64)
+    scaler.scale_ = np.array(scale, dtype=np.float64)
+    scaler.var_ = scaler.scale_**2
+    return scaler
+
+
+def _encoder(categories: Sequence[Sequence[str]]) -> OneHotEncoder:
+    """An encoder of the given categories per column, in that order; unknown labels give zeros.
+
+    ``handle_unknown="ignore"`` rather than ``"infrequent_if_exist"``: a column
+    with more than ``max_categories`` labels is hashed, not grouped (see the
+    class docstring), so every category kept has its own indicator.
+    """
+    columns = [np.array(labels, dtype=object) for labels in categories]
+    encoder = OneHotEncoder(
+        categories=columns, handle_unknown="ignore", sparse_output=False, dtype=np.float64
+    )
+    return encoder.fit(np.array([[labels[0] for labels in columns]], dtype=object))
 
 
 def _column_list(value: object, parameter: str) -> list[str]:
@@ -299,11 +371,22 @@ class TabularPreprocessor(BaseEstimator):
         Names of the output features, e.g. ``["amount", "color=red", ...]``.
     feature_source_ : list of str
         For each output feature, the input column it comes from.
+    imputer_ : sklearn.impute.SimpleImputer or None
+        Median of each numeric and date-time column (seconds for date-times),
+        in ``input_columns_`` order; None without such columns.
+    encoder_ : sklearn.preprocessing.OneHotEncoder or None
+        The categories of each one-hot column, unknown labels ignored; None
+        without such columns.
+    scaler_ : sklearn.preprocessing.StandardScaler
+        ``output = (value - mean_) / scale_`` over every output feature:
+        the mean and standard deviation (``scale="standard"``), the minimum
+        and range (``"minmax"``) or 0 and 1 (None) of each number feature;
+        0 and 1 for indicators. A constant column (the rule of
+        :mod:`dagmm.math.scaling`, not scikit-learn's) gets its value and 1.
     offset_, scale_ : ndarray of float64, shape (n_features_out,)
-        ``output = (value - offset_) / scale_`` (0 and 1 for indicators).
+        The scaler's ``mean_`` and ``scale_``.
     impute_values_ : ndarray of float64, shape (n_input_columns,)
-        Median (in seconds for date-times) used to fill a missing number;
-        NaN for category columns.
+        The imputer's medians per input column; NaN for category columns.
 
     Examples
     --------
@@ -435,8 +518,7 @@ class TabularPreprocessor(BaseEstimator):
 
         notes = _FitNotes()
         specs: list[_ColumnSpec] = []
-        blocks: list[np.ndarray | None] = []  # per spec: n x k raw numbers, NaN where missing
-        fills: list[float] = []
+        raw: list[np.ndarray | None] = []  # per spec: values (seconds for dates), NaN where missing
         missing_rows: dict[str, np.ndarray] = {}  # column -> missing mask
         dropped: dict[str, str] = {
             name: f"listed in {option_name('drop_cols')}" for name in roles["drop_cols"]
@@ -449,10 +531,9 @@ class TabularPreprocessor(BaseEstimator):
             if isinstance(fitted, str):
                 dropped[name] = fitted
                 continue
-            spec, block, fill, missing = fitted
+            spec, values, missing = fitted
             specs.append(spec)
-            blocks.append(block)
-            fills.append(fill)
+            raw.append(values)
             if missing.any():
                 missing_rows[name] = missing
         if self.handle_missing == "error" and missing_rows:
@@ -468,31 +549,32 @@ class TabularPreprocessor(BaseEstimator):
             )
         notes.emit(self)
 
+        numbers = [values for values in raw if values is not None]
+        impute_values = np.full(len(specs), np.nan)
+        if numbers:  # medians of the observed values (SimpleImputer skips NaN)
+            medians = SimpleImputer(strategy="median").fit(np.column_stack(numbers)).statistics_
+            impute_values[[spec.is_number for spec in specs]] = medians
         offsets, scales = [], []
-        for spec, block in zip(specs, blocks, strict=True):
-            for j in range(len(spec.feature_names())):
-                # Indicators stay 0/1; numbers are scaled from their observed values.
-                offset, spread = _scaling(block[:, j], self.scale) if spec.is_number else (0.0, 1.0)
+        for spec, values in zip(specs, raw, strict=True):
+            if values is None:  # indicators stay 0/1
+                offsets += [0.0] * len(spec.feature_names())
+                scales += [1.0] * len(spec.feature_names())
+                continue
+            block = values[:, None] if spec.kind == NUMERIC else _datetime_parts(values, spec.parts)
+            for feature in block.T:  # numbers are scaled from their observed values
+                offset, spread = _scaling(feature, self.scale)
                 offsets.append(offset)
                 scales.append(spread)
-
-        self.feature_names_in_ = np.asarray(columns, dtype=object)
-        self.n_features_in_ = len(columns)
-        self.id_columns_ = list(roles["id_cols"])
-        self.dropped_columns_ = dropped
-        self._set_specs(specs)
-        self.offset_ = np.asarray(offsets, dtype=np.float64)
-        self.scale_ = np.asarray(scales, dtype=np.float64)
-        self.impute_values_ = np.asarray(fills, dtype=np.float64)
+        self._set_fitted(columns, roles["id_cols"], dropped, specs, offsets, scales, impute_values)
         return self
 
     def _fit_column(
         self, name: str, series: pd.Series, role: str | None, notes: _FitNotes
-    ) -> tuple[_ColumnSpec, np.ndarray | None, float, np.ndarray] | str:
-        """Fit one column: its spec, raw numeric features, impute value and missing mask.
+    ) -> tuple[_ColumnSpec, np.ndarray | None, np.ndarray] | str:
+        """Fit one column: its spec, its values as numbers and its missing mask.
 
-        The raw features (n x k, NaN where missing) are None for category
-        columns. Returns the reason instead when the column is left out.
+        The values (seconds for date-times, NaN where missing) are None for
+        category columns. Returns the reason instead when the column is left out.
         """
         if series.notna().sum() == 0:
             notes.empty.append(name)
@@ -524,16 +606,15 @@ class TabularPreprocessor(BaseEstimator):
             if missing.all():  # e.g. only blank text
                 notes.empty.append(name)
                 return "holds no values"
-            fill = float(np.median(values[~missing]))
             if kind == NUMERIC:
-                return _ColumnSpec(name, NUMERIC), values[:, None], fill, missing
+                return _ColumnSpec(name, NUMERIC), values, missing
             parts = ["epoch_s"]
             if self.datetime_features == "calendar":
                 parts.append("dayofweek")
                 if np.any(np.mod(values[~missing], _SECONDS_PER_DAY) != 0):
                     parts.append("hour")
             spec = _ColumnSpec(name, DATETIME, parts=tuple(parts), date_format=date_format)
-            return spec, _datetime_parts(values, spec.parts), fill, missing
+            return spec, values, missing
 
         # _TEXT: categories, one-hot or hashed by how many distinct labels there are.
         labels = category_labels(series)
@@ -553,7 +634,7 @@ class TabularPreprocessor(BaseEstimator):
         else:
             notes.hashed.append(f"{name!r} ({len(distinct)} distinct values)")
             spec = _ColumnSpec(name, HASHED, buckets=int(self.hash_buckets))
-        return spec, None, math.nan, missing
+        return spec, None, missing
 
     def _column_kind(self, name: str, series: pd.Series, role: str | None, notes: _FitNotes) -> str:
         """Kind of a column from its role or, for unnamed columns, its dtype and values.
@@ -605,8 +686,28 @@ class TabularPreprocessor(BaseEstimator):
             )
         return _TEXT
 
-    def _set_specs(self, specs: list[_ColumnSpec]) -> None:
-        """Set the attributes derived from the column specs (one source of truth)."""
+    def _set_fitted(
+        self,
+        columns: Sequence[str],
+        id_columns: Sequence[str],
+        dropped: Mapping[str, str],
+        specs: Sequence[_ColumnSpec],
+        offset: Sequence[float],
+        scale: Sequence[float],
+        impute_values: np.ndarray,
+    ) -> None:
+        """Set every fitted attribute from the column specs and the fitted arrays.
+
+        The one place the fitted state is set: by :meth:`fit`, by
+        :meth:`from_state` and by the sharded fit
+        (:func:`dagmm.distributed.tabular.fit_preprocessor_sharded`), so a
+        loaded or sharded preprocessor is built exactly like a fitted one.
+        ``impute_values`` has one value per spec, NaN for category columns.
+        """
+        self.feature_names_in_ = np.asarray(columns, dtype=object)
+        self.n_features_in_ = len(columns)
+        self.id_columns_ = list(id_columns)
+        self.dropped_columns_ = dict(dropped)
         self._specs = list(specs)
         self.input_columns_ = [spec.name for spec in specs]
         self.column_kinds_ = {spec.name: spec.kind for spec in specs}
@@ -614,6 +715,33 @@ class TabularPreprocessor(BaseEstimator):
         self.feature_source_ = [spec.name for spec in specs for _ in spec.feature_names()]
         widths = [len(spec.feature_names()) for spec in specs]
         self._column_starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
+        # Output features of the one-hot columns, in the encoder's order.
+        self._onehot_slots = np.flatnonzero(
+            [self.column_kinds_[source] == ONEHOT for source in self.feature_source_]
+        )
+        numbers = np.array([spec.is_number for spec in specs])
+        onehot = [spec.categories for spec in specs if spec.kind == ONEHOT]
+        self.imputer_ = _imputer(np.asarray(impute_values)[numbers]) if numbers.any() else None
+        self.encoder_ = _encoder(onehot) if onehot else None
+        self.scaler_ = _scaler(np.asarray(offset), np.asarray(scale))
+
+    @property
+    def offset_(self) -> np.ndarray:
+        """``output = (value - offset_) / scale_``: the scaler's ``mean_`` (0 for indicators)."""
+        return self.scaler_.mean_
+
+    @property
+    def scale_(self) -> np.ndarray:
+        """The scaler's ``scale_`` (1 for indicators and constant columns)."""
+        return self.scaler_.scale_
+
+    @property
+    def impute_values_(self) -> np.ndarray:
+        """Per input column: the imputer's median (seconds for date-times), NaN for categories."""
+        values = np.full(len(self._specs), np.nan)
+        if self.imputer_ is not None:
+            values[[spec.is_number for spec in self._specs]] = self.imputer_.statistics_
+        return values
 
     # --------------------------------------------------------------- transform
     def transform(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -641,35 +769,46 @@ class TabularPreprocessor(BaseEstimator):
         self._check_fitted()
         frame = self._checked_frame(X)
         n_rows = len(frame)
-        blocks = []
+        # Raw values per kind, each with its spec and first output feature.
+        numbers: list[tuple[_ColumnSpec, int, np.ndarray]] = []  # NaN where missing
+        onehot: list[np.ndarray] = []  # labels, in the encoder's column order
+        hashed: list[tuple[_ColumnSpec, int, np.ndarray]] = []
         missing_rows: dict[str, np.ndarray] = {}
-        for spec, fill in zip(self._specs, self.impute_values_, strict=True):
+        for spec, start in zip(self._specs, self._column_starts, strict=True):
             series = frame[spec.name]
             if spec.is_number:
                 values = self._transform_number(spec, series)
                 missing = np.isnan(values)
-                values[missing] = fill
-                block = (
-                    values[:, None] if spec.kind == NUMERIC else _datetime_parts(values, spec.parts)
-                )
+                numbers.append((spec, start, values))
             else:
                 labels = category_labels(series)
                 missing = pd.isna(labels)
                 labels[missing] = MISSING_LABEL
-                block = np.zeros((n_rows, len(spec.feature_names())))
                 if spec.kind == ONEHOT:
-                    slots = pd.Index(spec.categories).get_indexer(labels)  # -1: unseen
+                    onehot.append(labels)
                 else:
-                    slots = stable_bucket(labels, spec.buckets)
-                seen = slots >= 0
-                block[np.flatnonzero(seen), slots[seen]] = 1.0
+                    hashed.append((spec, start, labels))
             if missing.any():
                 missing_rows[spec.name] = missing
-            blocks.append(block)
         if self.handle_missing == "error" and missing_rows:
             raise _missing_error(missing_rows, frame.index, fitting=False)
-        features = np.hstack(blocks) if blocks else np.zeros((n_rows, 0))
-        scaled = ((features - self.offset_) / self.scale_).astype(np.float32)  # n x n_out
+        n_out = len(self.feature_names_out_)
+        if n_rows == 0:  # scikit-learn's transformers refuse empty arrays
+            return np.zeros((0, n_out), dtype=np.float32)
+
+        features = np.zeros((n_rows, n_out))  # n x n_out, before scaling
+        if numbers:
+            filled = self.imputer_.transform(np.column_stack([item[2] for item in numbers]))
+            for (spec, start, _), values in zip(numbers, filled.T, strict=True):
+                width = len(spec.feature_names())
+                features[:, start : start + width] = (
+                    values[:, None] if spec.kind == NUMERIC else _datetime_parts(values, spec.parts)
+                )
+        if onehot:
+            features[:, self._onehot_slots] = self.encoder_.transform(np.column_stack(onehot))
+        for spec, start, labels in hashed:
+            features[np.arange(n_rows), start + stable_bucket(labels, spec.buckets)] = 1.0
+        scaled = self.scaler_.transform(features).astype(np.float32)  # n x n_out
         if not np.isfinite(scaled).all():
             row, col = np.argwhere(~np.isfinite(scaled))[0]
             raise DataError(
@@ -702,7 +841,7 @@ class TabularPreprocessor(BaseEstimator):
         return self.fit(X, y).transform(X)
 
     def _check_fitted(self) -> None:
-        check_is_fitted(self, ["feature_names_out_", "offset_"])
+        check_is_fitted(self, ["feature_names_out_", "scaler_"])
 
     def _checked_frame(self, X: pd.DataFrame | np.ndarray) -> pd.DataFrame:
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] != self.n_features_in_:
@@ -775,7 +914,11 @@ class TabularPreprocessor(BaseEstimator):
         """Fitted state as a JSON-able dict and a dict of float64 arrays.
 
         ``TabularPreprocessor.from_state(*pre.to_state())`` rebuilds an
-        equivalent preprocessor; the arrays fit in a safetensors file.
+        equivalent preprocessor; the arrays fit in a safetensors file. They are
+        the fitted transformers' arrays: ``offset`` and ``scale`` the scaler's
+        ``mean_`` and ``scale_``, ``impute_values`` the imputer's
+        ``statistics_`` (NaN for category columns); the encoder's categories
+        are in the JSON, with each column's encoding.
         """
         self._check_fitted()
         params = {key: _json_safe(value) for key, value in self.get_params(deep=False).items()}
@@ -868,13 +1011,12 @@ class TabularPreprocessor(BaseEstimator):
             raise ModelFileError(
                 f"preprocessor state: encoded column(s) {name_list(outside)} are not in feature_names_in"
             )
-        pre._set_specs(specs)
-        if config["feature_names_out"] != pre.feature_names_out_:
+        if config["feature_names_out"] != [n for spec in specs for n in spec.feature_names()]:
             raise ModelFileError(
                 "preprocessor state: feature_names_out does not match the columns' encodings; "
                 "the config was edited or damaged"
             )
-        n_out = len(pre.feature_names_out_)
+        n_out = len(config["feature_names_out"])
         expected = {"offset": n_out, "scale": n_out, "impute_values": len(specs)}
         checked = {}
         for key, length in expected.items():
@@ -904,14 +1046,15 @@ class TabularPreprocessor(BaseEstimator):
             raise ModelFileError(
                 f"preprocessor state: dropped_columns is {dropped!r}, expected an object"
             )
-
-        pre.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
-        pre.n_features_in_ = len(pre.feature_names_in_)
-        pre.id_columns_ = list(config["id_columns"])
-        pre.dropped_columns_ = dict(dropped)
-        pre.offset_ = checked["offset"]
-        pre.scale_ = checked["scale"]
-        pre.impute_values_ = checked["impute_values"]
+        pre._set_fitted(
+            config["feature_names_in"],
+            config["id_columns"],
+            dropped,
+            specs,
+            checked["offset"],
+            checked["scale"],
+            checked["impute_values"],
+        )
         return pre
 
 
