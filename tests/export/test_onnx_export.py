@@ -313,6 +313,18 @@ def test_workflow_model_exports_preprocessing(detector, tmp_path):
     assert np.array_equal(flags, detector.score_frame(frame)["is_anomaly"].to_numpy() == 1)
 
 
+def test_inputs_read_text_dates_in_the_layout_chosen_at_fit(tmp_path):
+    frame = _table(300, 0)
+    stamps = frame["when"]
+    frame["when"] = stamps.dt.strftime("%m/%d/%Y %H:%M").astype(object)  # month first
+    fitted = _workflow(datetime_cols=["when"]).fit(frame)
+    feeds = onnx_inputs(fitted, frame)
+    seconds = ((stamps.dt.floor("min") - pd.Timestamp(0)) / pd.Timedelta(seconds=1)).to_numpy()
+    np.testing.assert_array_equal(feeds["numeric"][:, 2], seconds)
+    energy = session(to_onnx_model(fitted)[0]).run(["energy"], feeds)[0]
+    assert relative_difference(energy, fitted.energy(frame)) <= 2e-4
+
+
 def test_workflow_with_hashed_columns_is_refused_by_name():
     frame = _table(400, 0)
     frame["city"] = [f"c{i % 120}" for i in range(len(frame))]

@@ -436,7 +436,10 @@ def onnx_inputs(detector: Any, frame: pd.DataFrame) -> dict[str, np.ndarray]:
     for spec in pre._specs:
         series = frame[spec.name]
         if spec.kind in (NUMERIC, DATETIME):
-            values, bad = (coerce_float if spec.kind == NUMERIC else coerce_epoch_seconds)(series)
+            if spec.kind == NUMERIC:
+                values, bad = coerce_float(series)
+            else:  # in the layout chosen at fit, as the preprocessor reads it
+                values, bad = coerce_epoch_seconds(series, spec.date_format)
             if bad.any():
                 raise DataError(
                     f"column {spec.name!r} holds values that are not "
