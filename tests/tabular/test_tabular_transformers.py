@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -101,3 +102,13 @@ def test_only_categories_or_only_numbers_need_no_other_transformer():
     labels = TabularPreprocessor().fit(pd.DataFrame({"c": ["x", "y"]}))
     assert labels.imputer_ is None and np.isnan(labels.impute_values_).all()
     np.testing.assert_array_equal(labels.transform(pd.DataFrame({"c": ["y"]})), [[0.0, 1.0]])
+
+
+def test_sklearns_global_pandas_output_changes_nothing():
+    pre = TabularPreprocessor(handle_missing="impute", datetime_cols=["when"]).fit(_frame())
+    expected = pre.transform(_frame())
+    with sklearn.config_context(transform_output="pandas"):
+        out = TabularPreprocessor(handle_missing="impute", datetime_cols=["when"]).fit(_frame())
+        np.testing.assert_array_equal(out.transform(_frame()), expected)
+        loaded = TabularPreprocessor.from_state(*pre.to_state())
+        np.testing.assert_array_equal(loaded.transform(_frame()), expected)

@@ -174,13 +174,9 @@ def fit_preprocessor_sharded(
             if kind == tp.NUMERIC:
                 spec, block = tp._ColumnSpec(name, tp.NUMERIC), values[:, None]
             else:
-                parts = ["epoch_s"]
-                if pre.datetime_features == "calendar":
-                    parts.append("dayofweek")
-                    off_midnight = bool(np.any(np.mod(observed, tp._SECONDS_PER_DAY) != 0))
-                    if group.total([int(off_midnight)], dtype=torch.int64)[0]:
-                        parts.append("hour")
-                spec = tp._ColumnSpec(name, tp.DATETIME, parts=tuple(parts))
+                off_midnight = int(np.any(np.mod(observed, tp._SECONDS_PER_DAY) != 0))
+                time_of_day = bool(group.total([off_midnight], dtype=torch.int64)[0])
+                spec = pre._datetime_spec(name, time_of_day, "iso")  # text read as ISO 8601 here
                 block = tp._datetime_parts(values, spec.parts)
             for j in range(block.shape[1]):
                 offset, spread = _sharded_scaling(block[:, j], pre.scale, group)
@@ -196,10 +192,6 @@ def fit_preprocessor_sharded(
         shared = group.gather_objects((sent, int(present.size), bool(missing.any())))
         n_present = sum(item[1] for item in shared)
         any_missing = any(item[2] for item in shared)
-        if n_present == 0:
-            notes.empty.append(name)
-            dropped[name] = "holds no values"
-            continue
         if all(isinstance(item[0], list) for item in shared):
             union = sorted(set().union(*(item[0] for item in shared)))
             n_distinct = len(union)
@@ -207,27 +199,18 @@ def fit_preprocessor_sharded(
             union = None
             hashed = [_hashes(item[0]) if isinstance(item[0], list) else item[0] for item in shared]
             n_distinct = int(np.unique(np.concatenate(hashed)).size)
-        impute_slot = pre.handle_missing == "impute" and any_missing
-        if union is not None and n_distinct <= pre.max_categories:
-            categories = tuple(union) + ((tp.MISSING_LABEL,) if impute_slot else ())
-            spec = tp._ColumnSpec(name, tp.ONEHOT, categories=categories)
-        elif role_of.get(name) is None and n_distinct > pre.max_unique_fraction * n_present:
-            notes.identifiers.append(f"{name!r} ({n_distinct} distinct in {n_present} rows)")
-            dropped[name] = "nearly every value is distinct (identifier or free text)"
+        spec = pre._category_spec(
+            name, role_of.get(name), union, n_distinct, n_present, any_missing, notes
+        )
+        if isinstance(spec, str):  # left out: the reason
+            dropped[name] = spec
             continue
-        else:
-            notes.hashed.append(f"{name!r} ({n_distinct} distinct values)")
-            spec = tp._ColumnSpec(name, tp.HASHED, buckets=int(pre.hash_buckets))
         specs.append(spec)
         fills.append(math.nan)
         offsets.extend([0.0] * len(spec.feature_names()))
         scales.extend([1.0] * len(spec.feature_names()))
     if not specs:
-        raise DataError(
-            "no column is left to encode: "
-            + ("; ".join(f"{n!r} {reason}" for n, reason in dropped.items()) or "the table has only id columns")
-            + "; pass columns of numbers, categories or date-times"
-        )
+        raise tp._nothing_to_encode(dropped)
     if group.is_main:
         notes.emit(pre)
     pre._set_fitted(columns, roles["id_cols"], dropped, specs, offsets, scales, np.asarray(fills))

@@ -241,12 +241,13 @@ def _scaling(values: np.ndarray, scale: str | None) -> tuple[float, float]:
 # the scaler are fitted on a placeholder row, which sets scikit-learn's own
 # bookkeeping (n_features_in_, dtypes), and then given the saved arrays as
 # their documented fitted attributes, exactly (refitting on the values
-# themselves would round at the float64 extremes).
+# themselves would round at the float64 extremes). Each returns numpy arrays
+# whatever sklearn.set_config(transform_output=...) says.
 def _imputer(medians: np.ndarray) -> SimpleImputer:
     """A median imputer whose ``statistics_`` are ``medians`` (one per number column)."""
     imputer = SimpleImputer(strategy="median").fit(np.zeros((1, len(medians))))
     imputer.statistics_ = np.array(medians, dtype=np.float64)
-    return imputer
+    return imputer.set_output(transform="default")
 
 
 def _scaler(offset: np.ndarray, scale: np.ndarray) -> StandardScaler:
@@ -259,7 +260,7 @@ def _scaler(offset: np.ndarray, scale: np.ndarray) -> StandardScaler:
     scaler.mean_ = np.array(offset, dtype=np.float64)
     scaler.scale_ = np.array(scale, dtype=np.float64)
     scaler.var_ = scaler.scale_**2
-    return scaler
+    return scaler.set_output(transform="default")
 
 
 def _encoder(categories: Sequence[Sequence[str]]) -> OneHotEncoder:
@@ -273,7 +274,8 @@ def _encoder(categories: Sequence[Sequence[str]]) -> OneHotEncoder:
     encoder = OneHotEncoder(
         categories=columns, handle_unknown="ignore", sparse_output=False, dtype=np.float64
     )
-    return encoder.fit(np.array([[labels[0] for labels in columns]], dtype=object))
+    encoder.fit(np.array([[labels[0] for labels in columns]], dtype=object))
+    return encoder.set_output(transform="default")
 
 
 def _column_list(value: object, parameter: str) -> list[str]:
@@ -539,14 +541,7 @@ class TabularPreprocessor(BaseEstimator):
         if self.handle_missing == "error" and missing_rows:
             raise _missing_error(missing_rows, frame.index, fitting=True)
         if not specs:
-            raise DataError(
-                "no column is left to encode: "
-                + (
-                    "; ".join(f"{name!r} {reason}" for name, reason in dropped.items())
-                    or "the table has only id columns"
-                )
-                + "; pass columns of numbers, categories or date-times"
-            )
+            raise _nothing_to_encode(dropped)
         notes.emit(self)
 
         numbers = [values for values in raw if values is not None]
@@ -608,33 +603,51 @@ class TabularPreprocessor(BaseEstimator):
                 return "holds no values"
             if kind == NUMERIC:
                 return _ColumnSpec(name, NUMERIC), values, missing
-            parts = ["epoch_s"]
-            if self.datetime_features == "calendar":
-                parts.append("dayofweek")
-                if np.any(np.mod(values[~missing], _SECONDS_PER_DAY) != 0):
-                    parts.append("hour")
-            spec = _ColumnSpec(name, DATETIME, parts=tuple(parts), date_format=date_format)
-            return spec, values, missing
+            time_of_day = bool(np.any(np.mod(values[~missing], _SECONDS_PER_DAY) != 0))
+            return self._datetime_spec(name, time_of_day, date_format), values, missing
 
-        # _TEXT: categories, one-hot or hashed by how many distinct labels there are.
         labels = category_labels(series)
         missing = pd.isna(labels)
         distinct = sorted(set(labels[~missing]))
         n_present = int((~missing).sum())
+        spec = self._category_spec(name, role, distinct, len(distinct), n_present, missing.any(), notes)
+        return spec if isinstance(spec, str) else (spec, None, missing)
+
+    def _category_spec(
+        self,
+        name: str,
+        role: str | None,
+        labels: list[str] | None,
+        n_distinct: int,
+        n_present: int,
+        any_missing: bool,
+        notes: _FitNotes,
+    ) -> _ColumnSpec | str:
+        """One-hot, hashed or left out (the reason), by how many distinct labels a column has.
+
+        ``labels`` are the sorted distinct labels, or None where only their
+        number is known (a sharded fit counts more than ``max_categories``
+        labels by their hashes).
+        """
         if n_present == 0:
             notes.empty.append(name)
             return "holds no values"
-        impute_slot = self.handle_missing == "impute" and missing.any()
-        if len(distinct) <= self.max_categories:
-            categories = tuple(distinct) + ((MISSING_LABEL,) if impute_slot else ())
-            spec = _ColumnSpec(name, ONEHOT, categories=categories)
-        elif role is None and len(distinct) > self.max_unique_fraction * n_present:
-            notes.identifiers.append(f"{name!r} ({len(distinct)} distinct in {n_present} rows)")
+        if labels is not None and n_distinct <= self.max_categories:
+            impute_slot = self.handle_missing == "impute" and any_missing
+            categories = tuple(labels) + ((MISSING_LABEL,) if impute_slot else ())
+            return _ColumnSpec(name, ONEHOT, categories=categories)
+        if role is None and n_distinct > self.max_unique_fraction * n_present:
+            notes.identifiers.append(f"{name!r} ({n_distinct} distinct in {n_present} rows)")
             return "nearly every value is distinct (identifier or free text)"
-        else:
-            notes.hashed.append(f"{name!r} ({len(distinct)} distinct values)")
-            spec = _ColumnSpec(name, HASHED, buckets=int(self.hash_buckets))
-        return spec, None, missing
+        notes.hashed.append(f"{name!r} ({n_distinct} distinct values)")
+        return _ColumnSpec(name, HASHED, buckets=int(self.hash_buckets))
+
+    def _datetime_spec(self, name: str, time_of_day: bool, date_format: str) -> _ColumnSpec:
+        """What a date-time column becomes; ``time_of_day``: some value is not at midnight."""
+        parts = ["epoch_s"]
+        if self.datetime_features == "calendar":
+            parts += ["dayofweek", "hour"] if time_of_day else ["dayofweek"]
+        return _ColumnSpec(name, DATETIME, parts=tuple(parts), date_format=date_format)
 
     def _column_kind(self, name: str, series: pd.Series, role: str | None, notes: _FitNotes) -> str:
         """Kind of a column from its role or, for unnamed columns, its dtype and values.
@@ -1086,6 +1099,15 @@ def _date_error(name: str, role: str | None, series: pd.Series) -> DataError:
         f"{DATE_FORMATS[closest]}; every value must be in one of the layouts: "
         f"{'; '.join(DATE_FORMATS.values())}. Fix those values, or remove {name!r} from "
         f"{option_name(role)}"
+    )
+
+
+def _nothing_to_encode(dropped: Mapping[str, str]) -> DataError:
+    """Every column was left out: say why, column by column."""
+    reasons = "; ".join(f"{name!r} {reason}" for name, reason in dropped.items())
+    return DataError(
+        f"no column is left to encode: {reasons or 'the table has only id columns'}; "
+        "pass columns of numbers, categories or date-times"
     )
 
 
