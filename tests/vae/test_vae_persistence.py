@@ -1,4 +1,4 @@
-"""VAEDetector saved as a model directory (JSON + safetensors) and pickled."""
+"""What VAEDetector adds to saving: its scores, latent Gaussian and likelihoods survive."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from dagmm import DAGMM, VAEDetector
+from dagmm import VAEDetector
 from dagmm.estimators.vae import SCORES
 from dagmm.exceptions import ModelFileError
-from dagmm.persistence import model_files
 
 
 @pytest.fixture(scope="module", params=["gaussian", "bernoulli"])
@@ -30,48 +29,24 @@ def fitted(request):
     return model.fit(X), X
 
 
-def test_round_trip_gives_identical_scores(fitted, tmp_path):
+def test_round_trip_keeps_every_score_and_the_latent_gaussian(fitted, tmp_path):
+    # Both likelihoods (the Bernoulli decoder has no variance head) and every score,
+    # saved and pickled; the shared round trip is in test_detector_contract.py.
     model, X = fitted
-    loaded = VAEDetector.load(model.save(tmp_path / "model"))
-    for score in SCORES:
-        np.testing.assert_array_equal(loaded.energy(X, score=score), model.energy(X, score=score))
-    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
-    np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
-    assert loaded.get_params() == {**model.get_params(), "activation": "torch.nn.ELU"}
-    for name in ("threshold_", "offset_", "likelihood_", "normalize_", "latent_dim_", "shrinkage_"):
-        assert getattr(loaded, name) == getattr(model, name)
-    for name in ("location_", "covariance_", "precision_cholesky_", "elbo_noise_"):
-        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
-    assert loaded.history_ == model.history_
-
-
-def test_directory_layout_and_config(fitted, tmp_path):
-    model, _ = fitted
     path = model.save(tmp_path / "model")
-    assert sorted(model_files(path)) == ["fitted", "module"]
-    assert sorted(p.name for p in path.iterdir())[:2] == [".lock", "config.json"]
+    loaded = VAEDetector.load(path)
+    unpickled = pickle.loads(pickle.dumps(model))
+    for copy in (loaded, unpickled):
+        for score in SCORES:
+            np.testing.assert_array_equal(copy.energy(X, score=score), model.energy(X, score=score))
+        for name in ("likelihood_", "normalize_", "latent_dim_", "shrinkage_"):
+            assert getattr(copy, name) == getattr(model, name)
+        for name in ("location_", "covariance_", "precision_cholesky_", "elbo_noise_"):
+            np.testing.assert_array_equal(getattr(copy, name), getattr(model, name))
+    assert loaded.get_params() == {**model.get_params(), "activation": "torch.nn.ELU"}
     config = json.loads((path / "config.json").read_text())
-    assert config["class"] == "VAEDetector" and config["params"]["contamination"] == 0.05
+    assert config["params"]["contamination"] == 0.05
     assert config["fitted"]["likelihood_"] == model.likelihood_
-
-
-def test_restore_and_pickle(fitted, tmp_path):
-    model, X = fitted
-    model.save(tmp_path / "model")
-    restored = VAEDetector().restore(tmp_path / "model")
-    np.testing.assert_array_equal(restored.mahalanobis(X), model.mahalanobis(X))
-    clone = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(clone.energy(X, score="elbo"), model.energy(X, score="elbo"))
-
-
-def test_a_vae_directory_is_not_a_dagmm_and_vice_versa(fitted, tmp_path):
-    model, X = fitted
-    path = model.save(tmp_path / "vae")
-    with pytest.raises(ModelFileError, match="holds a 'VAEDetector' model"):
-        DAGMM.load(path)
-    dagmm = DAGMM(comp_hiddens=(4, 1), est_hiddens=(4, 2), epoch_size=1, random_state=0).fit(X)
-    with pytest.raises(ModelFileError, match="holds a 'DAGMM' model"):
-        VAEDetector.load(dagmm.save(tmp_path / "dagmm"))
 
 
 def test_damaged_fitted_arrays_are_reported(fitted, tmp_path):
