@@ -1,7 +1,7 @@
 """The one atomic file writer: complete or not at all, and no leftovers.
 
 How the model directory uses it (the config switch, sweeping a killed save's
-files) is tested in tests/reliability/test_model_dir_reliability.py.
+files) is tested beside this file, in test_model_dir_reliability.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Saving over a model with other files in it, interrupted and concurrent saves,
 leftovers of killed writers, format-1 directories and tampered values are in
-tests/reliability/test_model_dir_reliability.py; the estimators' side of loading
+test_model_dir_reliability.py beside this file; the estimators' side of loading
 in tests/estimators/test_detector_contract.py.
 """
 
