@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagmm
 from dagmm import DAGMM
 from dagmm.cli import main
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+#: The folder holding the dagmm under test (src/ of a checkout), wherever this file lives.
+SRC = str(Path(dagmm.__file__).resolve().parents[1])
 
 
 def test_demo_prints_metrics_and_saves_model(tmp_path, capsys):
