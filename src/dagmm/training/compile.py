@@ -94,6 +94,10 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:200] if lines else ""
 
 
+#: Internal switch of :func:`onednn_mlp` (``benchmarks/speed.py`` turns it off
+#: to time the plain compiled scoring path against it).
+ONEDNN_SCORING = True
+
 #: Activation modules that oneDNN applies inside its linear kernel, by the name
 #: ``torch.ops.mkldnn._linear_pointwise`` knows them by.
 _ONEDNN_ACTIVATIONS: dict[type[nn.Module], str] = {
@@ -130,7 +134,7 @@ def onednn_mlp(mlp: nn.Sequential, batch_rows: int) -> Callable[[Tensor], Tensor
     batch_rows : int
         Typical number of rows per call (oneDNN picks the weight layout for it).
     """
-    if not (torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()):
+    if not (ONEDNN_SCORING and torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()):
         return None
     layers = [layer for layer in mlp if not (isinstance(layer, nn.Dropout) and not layer.training)]
     plan: list[tuple[Tensor, Tensor | None, str]] = []

@@ -16,6 +16,10 @@ from tqdm.auto import tqdm
 from dagmm.exceptions import TrainingDivergedError
 from dagmm.training.compile import maybe_compile
 
+#: Internal switch of :class:`FlatAdamStep` (``benchmarks/speed.py`` turns it off
+#: to time the plain compiled loss with torch.optim.Adam against it).
+FLAT_ADAM = True
+
 
 class StepOutput(NamedTuple):
     """What a loss function returns for one batch.
@@ -228,7 +232,9 @@ class TrainingLoop:
 
     def _stepper(self) -> tuple[Callable[[Tensor], tuple[Tensor, Tensor]], Callable[[], None]]:
         """(function training on one batch, function syncing the module's weights)."""
-        fusable = self._fused is not None or FlatAdamStep.supports(self.module, self.optimizer)
+        fusable = self._fused is not None or (
+            FLAT_ADAM and FlatAdamStep.supports(self.module, self.optimizer)
+        )
         if self.compile and fusable:
             if self._fused is None:
                 self._fused = FlatAdamStep(
