@@ -12,9 +12,6 @@ change of machine load hits all of them alike:
 
 * ``flat_adam``: :class:`dagmm.training.loop.FlatAdamStep` (compiled training
   only; off: the compiled loss with ``torch.optim.Adam``).
-* ``elementwise``: the written-out small-d mixture math of
-  :func:`dagmm.math.gmm.batch_mixture_terms` (off: ``torch.linalg.cholesky_ex``
-  and triangular solves).
 * ``onednn``: :func:`dagmm.training.compile.onednn_mlp` for compiled scoring
   (off: the whole energy compiled by ``torch.compile``).
 
@@ -43,7 +40,6 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
-import dagmm.math.gmm as gmm_module
 import dagmm.training.compile as compile_module
 import dagmm.training.loop as loop_module
 from dagmm import DAGMM
@@ -52,14 +48,11 @@ from dagmm.training import TrainingLoop
 N_FEATURES = 118
 BATCH = 1024
 
-#: Training configurations: (name, compiled, flat_adam, elementwise).
+#: Training configurations: (name, compiled, flat_adam).
 TRAINING = [
-    ("compiled, all paths", True, True, True),
-    ("compiled, flat_adam off", True, False, True),
-    ("compiled, elementwise off", True, True, False),
-    ("compiled, plain (all off)", True, False, False),
-    ("eager, elementwise on", False, True, True),
-    ("eager, elementwise off", False, True, False),
+    ("compiled, flat_adam on", True, True),
+    ("compiled, flat_adam off", True, False),
+    ("eager", False, False),
 ]
 #: Scoring configurations: (name, compiled, onednn).
 SCORING = [
@@ -69,10 +62,7 @@ SCORING = [
 ]
 #: Per path: (path, configuration with it on, configuration with it off).
 COMPARISONS = [
-    ("flat_adam", "training", "compiled, all paths", "compiled, flat_adam off"),
-    ("elementwise (compiled)", "training", "compiled, all paths", "compiled, elementwise off"),
-    ("elementwise (eager)", "training", "eager, elementwise on", "eager, elementwise off"),
-    ("all training paths", "training", "compiled, all paths", "compiled, plain (all off)"),
+    ("flat_adam", "training", "compiled, flat_adam on", "compiled, flat_adam off"),
     ("onednn", "scoring", "compiled, onednn on", "compiled, onednn off"),
 ]
 
@@ -87,16 +77,14 @@ def synthetic_kddcup(n_rows: int, seed: int = 0) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def paths(flat_adam: bool = True, elementwise: bool = True, onednn: bool = True) -> Iterator[None]:
+def paths(flat_adam: bool = True, onednn: bool = True) -> Iterator[None]:
     """Set the speed paths' internal flags for the block."""
-    saved = (loop_module.FLAT_ADAM, gmm_module.ELEMENTWISE_MAX_DIM, compile_module.ONEDNN_SCORING)
-    loop_module.FLAT_ADAM = flat_adam
-    gmm_module.ELEMENTWISE_MAX_DIM = saved[1] if elementwise else 0
-    compile_module.ONEDNN_SCORING = onednn
+    saved = (loop_module.FLAT_ADAM, compile_module.ONEDNN_SCORING)
+    loop_module.FLAT_ADAM, compile_module.ONEDNN_SCORING = flat_adam, onednn
     try:
         yield
     finally:
-        loop_module.FLAT_ADAM, gmm_module.ELEMENTWISE_MAX_DIM, compile_module.ONEDNN_SCORING = saved
+        loop_module.FLAT_ADAM, compile_module.ONEDNN_SCORING = saved
 
 
 def training_step(base: DAGMM, compiled: bool) -> Callable[[torch.Tensor], object]:
@@ -137,8 +125,8 @@ def main() -> None:
     scoring_rows = X[: args.score_rows]
 
     steps, warmup = {}, {}
-    for name, compiled, flat_adam, elementwise in TRAINING:
-        with paths(flat_adam=flat_adam, elementwise=elementwise):
+    for name, compiled, flat_adam in TRAINING:
+        with paths(flat_adam=flat_adam):
             start = time.perf_counter()
             steps[name] = training_step(base, compiled)
             for batch in batches[:3]:  # compiles
@@ -159,8 +147,8 @@ def main() -> None:
     rates: dict[str, list[float]] = {name: [] for name in [*steps, *scorers]}
     for repeat in range(args.repeats):
         order = TRAINING[repeat % len(TRAINING):] + TRAINING[: repeat % len(TRAINING)]
-        for name, _, flat_adam, elementwise in order:
-            with paths(flat_adam=flat_adam, elementwise=elementwise):
+        for name, _, flat_adam in order:
+            with paths(flat_adam=flat_adam):
                 start = time.perf_counter()
                 for batch in batches:
                     steps[name](batch)
