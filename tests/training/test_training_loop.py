@@ -1,4 +1,4 @@
-"""The fused training step against torch.optim.Adam, and compiled training end to end."""
+"""The flat Adam step against torch.optim.Adam, its fallback, and compiled training end to end."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+import dagmm.training.loop as loop_module
 from dagmm import DAGMM
-from dagmm.training import StepOutput
+from dagmm.training import StepOutput, TrainingLoop
 from dagmm.training.loop import FlatAdamStep
 
 
@@ -42,6 +43,72 @@ def test_flat_adam_step_equals_torch_adam_eagerly():
         optimizer.step()
     for key, value in module.state_dict().items():
         torch.testing.assert_close(fused[key], value, rtol=1e-6, atol=1e-7)
+
+
+def _plain_training(module, batches, loss, optimizer):
+    for batch in batches:
+        optimizer.zero_grad()
+        loss(batch).total.backward()
+        optimizer.step()
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def _loop_training(module, batches, loss, optimizer):
+    """TrainingLoop.run over ``batches`` in order (one epoch, no shuffling needed)."""
+    data = torch.cat(batches)
+    loop = TrainingLoop(module=module, optimizer=optimizer, loss=loss, term_names=("rec",),
+                        batch_size=batches[0].shape[0], generator=torch.Generator(), compile=True)
+    order = torch.arange(data.shape[0])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch, "randperm", lambda n, generator=None: order[:n])
+        loop.run(data, 1)
+    return loop, {k: v.clone() for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize(
+    ("make_optimizer", "flat_adam", "fused"),
+    [
+        (lambda p: torch.optim.Adam(p, lr=1e-2), True, True),
+        (lambda p: torch.optim.Adam(p, lr=1e-2), False, False),  # switched off
+        (lambda p: torch.optim.Adam(p, lr=1e-2, weight_decay=0.1), True, False),
+        (lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True), True, False),
+        (lambda p: torch.optim.SGD(p, lr=1e-2, momentum=0.9), True, False),
+    ],
+    ids=["adam", "flat-adam-off", "weight-decay", "amsgrad", "sgd"],
+)
+def test_compiled_loop_uses_flat_adam_only_where_it_equals_the_optimizer(
+    monkeypatch, make_optimizer, flat_adam, fused
+):
+    # torch.compile stubbed: this checks which step the loop picks, and that
+    # either one trains exactly as the optimizer itself would.
+    monkeypatch.setattr(torch, "compile", lambda function, **kwargs: function)
+    monkeypatch.setattr(loop_module, "FLAT_ADAM", flat_adam)
+    module, batches, loss = _problem()
+    reference = {k: v.clone() for k, v in module.state_dict().items()}
+    loop, trained = _loop_training(module, batches, loss, make_optimizer(module.parameters()))
+    assert (loop._fused is not None) is fused
+    module.load_state_dict(reference)
+    expected = _plain_training(module, batches, loss, make_optimizer(module.parameters()))
+    for key, value in expected.items():
+        torch.testing.assert_close(trained[key], value, rtol=1e-6, atol=1e-7)
+
+
+def test_flat_adam_step_rejects_an_adam_that_already_stepped():
+    module, batches, loss = _problem()
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-2)
+    _plain_training(module, batches[:1], loss, optimizer)
+    assert not FlatAdamStep.supports(module, optimizer)  # its moments live in optimizer.state
+
+
+@pytest.mark.slow
+def test_compiled_flat_adam_step_equals_torch_adam():
+    module, batches, loss = _problem()
+    reference = {k: v.clone() for k, v in module.state_dict().items()}
+    _, trained = _loop_training(module, batches, loss, torch.optim.Adam(module.parameters(), lr=1e-2))
+    module.load_state_dict(reference)
+    expected = _plain_training(module, batches, loss, torch.optim.Adam(module.parameters(), lr=1e-2))
+    for key, value in expected.items():
+        torch.testing.assert_close(trained[key], value, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow
