@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -54,15 +56,18 @@ def _plain_training(module, batches, loss, optimizer):
 
 
 def _loop_training(module, batches, loss, optimizer):
-    """TrainingLoop.run over ``batches`` in order (one epoch, no shuffling needed)."""
+    """One epoch of TrainingLoop.run over the rows of ``batches``, shuffled with seed 0.
+
+    Returns the loop, the trained weights and the batches in the order it trained on them.
+    """
     data = torch.cat(batches)
+    size = batches[0].shape[0]
     loop = TrainingLoop(module=module, optimizer=optimizer, loss=loss, term_names=("rec",),
-                        batch_size=batches[0].shape[0], generator=torch.Generator(), compile=True)
-    order = torch.arange(data.shape[0])
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(torch, "randperm", lambda n, generator=None: order[:n])
-        loop.run(data, 1)
-    return loop, {k: v.clone() for k, v in module.state_dict().items()}
+                        batch_size=size, generator=torch.Generator().manual_seed(0), compile=True)
+    loop.run(data, 1)
+    order = torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(0))
+    shuffled = list(data[order].split(size))
+    return loop, {k: v.clone() for k, v in module.state_dict().items()}, shuffled
 
 
 @pytest.mark.parametrize(
@@ -85,10 +90,12 @@ def test_compiled_loop_uses_flat_adam_only_where_it_equals_the_optimizer(
     monkeypatch.setattr(loop_module, "FLAT_ADAM", flat_adam)
     module, batches, loss = _problem()
     reference = {k: v.clone() for k, v in module.state_dict().items()}
-    loop, trained = _loop_training(module, batches, loss, make_optimizer(module.parameters()))
+    loop, trained, shuffled = _loop_training(
+        module, batches, loss, make_optimizer(module.parameters())
+    )
     assert (loop._fused is not None) is fused
     module.load_state_dict(reference)
-    expected = _plain_training(module, batches, loss, make_optimizer(module.parameters()))
+    expected = _plain_training(module, shuffled, loss, make_optimizer(module.parameters()))
     for key, value in expected.items():
         torch.testing.assert_close(trained[key], value, rtol=1e-6, atol=1e-7)
 
@@ -104,9 +111,15 @@ def test_flat_adam_step_rejects_an_adam_that_already_stepped():
 def test_compiled_flat_adam_step_equals_torch_adam():
     module, batches, loss = _problem()
     reference = {k: v.clone() for k, v in module.state_dict().items()}
-    _, trained = _loop_training(module, batches, loss, torch.optim.Adam(module.parameters(), lr=1e-2))
+    with warnings.catch_warnings():
+        # A compiler failure would test the eager fallback instead.
+        warnings.filterwarnings("error", message="torch.compile", category=UserWarning)
+        loop, trained, shuffled = _loop_training(
+            module, batches, loss, torch.optim.Adam(module.parameters(), lr=1e-2)
+        )
+    assert loop._fused is not None
     module.load_state_dict(reference)
-    expected = _plain_training(module, batches, loss, torch.optim.Adam(module.parameters(), lr=1e-2))
+    expected = _plain_training(module, shuffled, loss, torch.optim.Adam(module.parameters(), lr=1e-2))
     for key, value in expected.items():
         torch.testing.assert_close(trained[key], value, rtol=1e-5, atol=1e-6)
 
