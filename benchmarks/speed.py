@@ -52,13 +52,13 @@ BATCH = 1024
 TRAINING = [
     ("compiled, flat_adam on", True, True),
     ("compiled, flat_adam off", True, False),
-    ("eager", False, False),
+    ("eager training", False, False),
 ]
 #: Scoring configurations: (name, compiled, onednn).
 SCORING = [
     ("compiled, onednn on", True, True),
     ("compiled, onednn off", True, False),
-    ("eager", False, False),
+    ("eager scoring", False, False),
 ]
 #: Per path: (path, configuration with it on, configuration with it off).
 COMPARISONS = [
@@ -144,7 +144,7 @@ def main() -> None:
     print("warm-up (compilation included): "
           + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in warmup.items()))
 
-    rates: dict[str, list[float]] = {name: [] for name in [*steps, *scorers]}
+    rates: dict[str, list[float]] = {name: [] for name in [*steps, *scorers]}  # names unique
     for repeat in range(args.repeats):
         order = TRAINING[repeat % len(TRAINING):] + TRAINING[: repeat % len(TRAINING)]
         for name, _, flat_adam in order:
