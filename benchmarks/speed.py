@@ -1,34 +1,70 @@
-"""Training and scoring speed of DAGMM on the paper's KDDCUP network.
+"""Training and scoring speed of DAGMM on the paper's KDDCUP network, per speed path.
 
-Trains 60-30-10-1 / est 10-4 (K=4), minibatch 1024, on 198,000 x 118 rows (the
-size of KDDCUP's normal training half) and prints seconds per epoch, the
-one-off compilation cost, and scoring throughput (rows per second, energy
-included). Synthetic rows with KDDCUP's shape (one-hot blocks plus skewed
-numeric columns) are used so that no download is needed; speed does not
-depend on the values.
+The paper's KDDCUP network: 118 inputs, compression 60-30-10-1, estimation
+10-4 (K = 4, mixture dimension d = 3), minibatch 1024. Rows are synthetic with
+KDDCUP's shape (one-hot blocks plus skewed numeric columns), so no download is
+needed; speed does not depend on the values.
 
-Timings depend on what else runs on the machine: the load average is printed
-before and after, and scoring reports the median as well as the best of its
-repeats. With several threads, a busy machine inflates medians far more than
-best times (a kernel waits for its slowest thread).
+Each hand-written speed path is switched on and off through its internal
+flag, and every configuration is timed in the same process, interleaved
+(repeat r runs every configuration once, in an order rotated by r), so a
+change of machine load hits all of them alike:
+
+* ``flat_adam``: :class:`dagmm.training.loop.FlatAdamStep` (compiled training
+  only; off: the compiled loss with ``torch.optim.Adam``).
+* ``onednn``: :func:`dagmm.training.compile.onednn_mlp` for compiled scoring
+  (off: the whole energy compiled by ``torch.compile``).
+
+Training is timed in steps per second over ``--steps`` full batches, scoring in
+rows per second over ``--score-rows`` rows (energy included). The figures
+printed are medians over ``--repeats`` repeats, and, per path, the median of
+the per-repeat ratios on/off (paired, so robust to load that changes between
+repeats). The load average is printed before and after.
 
 Usage::
 
-    python benchmarks/speed.py [--threads 2] [--epochs 5] [--no-compile] [--device cpu]
+    python benchmarks/speed.py [--threads 1] [--repeats 7] [--steps 40] [--out results.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
+import json
 import os
+import platform
 import time
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
 
+import dagmm.training.compile as compile_module
+import dagmm.training.loop as loop_module
 from dagmm import DAGMM
+from dagmm.training import TrainingLoop
 
-N_ROWS, N_FEATURES = 198_000, 118
+N_FEATURES = 118
+BATCH = 1024
+
+#: Training configurations: (name, compiled, flat_adam).
+TRAINING = [
+    ("compiled, flat_adam on", True, True),
+    ("compiled, flat_adam off", True, False),
+    ("eager training", False, False),
+]
+#: Scoring configurations: (name, compiled, onednn).
+SCORING = [
+    ("compiled, onednn on", True, True),
+    ("compiled, onednn off", True, False),
+    ("eager scoring", False, False),
+]
+#: Per path: (path, configuration with it on, configuration with it off).
+COMPARISONS = [
+    ("flat_adam", "training", "compiled, flat_adam on", "compiled, flat_adam off"),
+    ("onednn", "scoring", "compiled, onednn on", "compiled, onednn off"),
+]
 
 
 def synthetic_kddcup(n_rows: int, seed: int = 0) -> np.ndarray:
@@ -40,50 +76,109 @@ def synthetic_kddcup(n_rows: int, seed: int = 0) -> np.ndarray:
     return X
 
 
+@contextlib.contextmanager
+def paths(flat_adam: bool = True, onednn: bool = True) -> Iterator[None]:
+    """Set the speed paths' internal flags for the block."""
+    saved = (loop_module.FLAT_ADAM, compile_module.ONEDNN_SCORING)
+    loop_module.FLAT_ADAM, compile_module.ONEDNN_SCORING = flat_adam, onednn
+    try:
+        yield
+    finally:
+        loop_module.FLAT_ADAM, compile_module.ONEDNN_SCORING = saved
+
+
+def training_step(base: DAGMM, compiled: bool) -> Callable[[torch.Tensor], object]:
+    """A fresh copy of ``base``'s network and the training step the fit would run on it."""
+    estimator = copy.deepcopy(base)
+    estimator.module_.train()
+    loop = TrainingLoop(
+        module=estimator.module_,
+        optimizer=torch.optim.Adam(estimator.module_.parameters(), lr=1e-4),
+        loss=estimator._batch_loss,
+        term_names=("reconstruction", "energy", "cov_penalty"),
+        batch_size=BATCH,
+        generator=torch.Generator().manual_seed(0),
+        compile=compiled,
+    )
+    step, _ = loop._stepper()
+    return step
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--no-compile", action="store_true")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--score-repeats", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=40, help="training steps per timing")
+    parser.add_argument("--score-rows", type=int, default=100_000)
+    parser.add_argument("--out", help="also write the timings as JSON here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    X = synthetic_kddcup(N_ROWS)
-    compile_flag = not args.no_compile
-    print(f"torch {torch.__version__}, {args.threads} threads, device {args.device}, "
-          f"compile={compile_flag}, {N_ROWS} x {N_FEATURES} rows; {_load()}")
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"{args.threads} thread(s), {args.repeats} repeats; {_load()}")
 
-    def model(epochs: int) -> DAGMM:
-        return DAGMM(comp_hiddens=(60, 30, 10, 1), est_hiddens=(10, 4), minibatch_size=1024,
-                     epoch_size=epochs, normalize="minmax", compile=compile_flag,
-                     device=args.device, random_state=0, n_jobs=args.threads)
+    X = synthetic_kddcup(max(args.score_rows, args.steps * BATCH))
+    # A briefly fitted model supplies the network, the loss and a frozen mixture.
+    base = DAGMM(comp_hiddens=(60, 30, 10, 1), est_hiddens=(10, 4), minibatch_size=BATCH,
+                 epoch_size=1, normalize="minmax", compile=False, random_state=0,
+                 n_jobs=args.threads).fit(X[:8 * BATCH])
+    batches = [torch.from_numpy(X[i * BATCH : (i + 1) * BATCH]) for i in range(args.steps)]
+    scoring_rows = X[: args.score_rows]
 
-    # The first epoch includes compilation; the per-epoch figure is the median
-    # of the later epochs' wall-clock times recorded in history_["seconds"].
-    start = time.perf_counter()
-    fitted = model(1 + args.epochs).fit(X)
-    total = time.perf_counter() - start
-    seconds = fitted.history_["seconds"]
-    per_epoch = float(np.median(seconds[1:]))
-    print(f"training: {per_epoch:.3f} s per epoch (median of epochs 2-{len(seconds)}; "
-          f"{N_ROWS // 1024} full batches + 1 ragged)")
-    print(f"first epoch {seconds[0]:.2f} s, so compilation costs about "
-          f"{max(seconds[0] - per_epoch, 0):.1f} s once; whole fit {total:.1f} s "
-          "(validation, GMM freeze and threshold included)")
+    steps, warmup = {}, {}
+    for name, compiled, flat_adam in TRAINING:
+        with paths(flat_adam=flat_adam):
+            start = time.perf_counter()
+            steps[name] = training_step(base, compiled)
+            for batch in batches[:3]:  # compiles
+                steps[name](batch)
+            warmup[name] = time.perf_counter() - start
+    scorers = {}
+    for name, compiled, onednn in SCORING:
+        with paths(onednn=onednn):
+            scorers[name] = copy.deepcopy(base)
+            scorers[name].compiled_ = compiled  # score as a model fitted with compile=compiled
+            scorers[name]._scoring_state_changed()
+            start = time.perf_counter()
+            scorers[name].energy(scoring_rows[:20_000])  # compiles
+            warmup[name] = time.perf_counter() - start
+    print("warm-up (compilation included): "
+          + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in warmup.items()))
 
-    start = time.perf_counter()
-    fitted.energy(X[:20_000])  # warm-up (compiles the scoring graph)
-    print(f"scoring warm-up (compilation included) {time.perf_counter() - start:.1f} s")
-    timings = []
-    for _ in range(args.score_repeats):
-        start = time.perf_counter()
-        fitted.energy(X)
-        timings.append(time.perf_counter() - start)
-    best = min(timings)
-    print(f"scoring: {N_ROWS / best / 1e6:.2f} million rows/s (best of {args.score_repeats}; "
-          f"median {N_ROWS / np.median(timings) / 1e6:.2f})")
-    print(f"done; {_load()}")
+    rates: dict[str, list[float]] = {name: [] for name in [*steps, *scorers]}  # names unique
+    for repeat in range(args.repeats):
+        order = TRAINING[repeat % len(TRAINING):] + TRAINING[: repeat % len(TRAINING)]
+        for name, _, flat_adam in order:
+            with paths(flat_adam=flat_adam):
+                start = time.perf_counter()
+                for batch in batches:
+                    steps[name](batch)
+                rates[name].append(len(batches) / (time.perf_counter() - start))
+        order = SCORING[repeat % len(SCORING):] + SCORING[: repeat % len(SCORING)]
+        for name, _, onednn in order:
+            with paths(onednn=onednn):
+                start = time.perf_counter()
+                scorers[name].energy(scoring_rows)
+                rates[name].append(len(scoring_rows) / (time.perf_counter() - start))
+        print(f"repeat {repeat + 1}/{args.repeats} done; {_load()}")
+
+    print("\n| configuration | median | min | max |\n|---|---|---|---|")
+    for name, values in rates.items():
+        unit = "steps/s" if name in steps else "rows/s"
+        print(f"| {name} | {np.median(values):,.1f} {unit} | {min(values):,.1f} | "
+              f"{max(values):,.1f} |")
+    print("\n| path | speed-up on/off: median of paired ratios (min-max) | ratio of medians |\n"
+          "|---|---|---|")
+    speedups = {}
+    for path, _, on, off in COMPARISONS:
+        ratios = np.array(rates[on]) / np.array(rates[off])
+        speedups[path] = float(np.median(ratios))
+        print(f"| {path} | {np.median(ratios):.3f} ({ratios.min():.3f}-{ratios.max():.3f}) | "
+              f"{np.median(rates[on]) / np.median(rates[off]):.3f} |")
+    print(f"\ndone; {_load()}")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            json.dump({"torch": torch.__version__, "args": vars(args), "rates": rates,
+                       "warmup_seconds": warmup, "speedups": speedups}, handle, indent=1)
 
 
 def _load() -> str:

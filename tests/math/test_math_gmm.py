@@ -196,23 +196,3 @@ def test_objective_combines_terms_with_lambdas():
     ).terms[0]
     assert mean_rec.item() == pytest.approx(rec / 5)
 
-
-@pytest.mark.parametrize("dim", [1, 3, 4])
-def test_elementwise_batch_terms_equal_batched_path(dim, monkeypatch):
-    # The training loss writes small-d mixture math out entry by entry; it must
-    # equal the general batched path (gradients included).
-    from dagmm.math import gmm as gmm_module
-
-    z, gamma = _random_problem(n=64, d=dim, k=3, seed=10 + dim)
-    z_a, g_a = _t(z).requires_grad_(True), _t(gamma).requires_grad_(True)
-    e_a, p_a, f_a = gmm_module.batch_mixture_terms(z_a, g_a, 1e-6)
-    monkeypatch.setattr(gmm_module, "ELEMENTWISE_MAX_DIM", 0)
-    z_b, g_b = _t(z).requires_grad_(True), _t(gamma).requires_grad_(True)
-    e_b, p_b, f_b = gmm_module.batch_mixture_terms(z_b, g_b, 1e-6)
-    np.testing.assert_allclose(e_a.detach().numpy(), e_b.detach().numpy(), rtol=1e-10)
-    assert p_a.item() == pytest.approx(p_b.item(), rel=1e-10)
-    assert f_a.item() == f_b.item() == 0
-    (e_a.sum() + p_a).backward()
-    (e_b.sum() + p_b).backward()
-    np.testing.assert_allclose(z_a.grad.numpy(), z_b.grad.numpy(), rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(g_a.grad.numpy(), g_b.grad.numpy(), rtol=1e-7, atol=1e-10)

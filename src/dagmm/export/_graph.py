@@ -122,10 +122,6 @@ class GraphBuilder:
         """Sum over axis 1."""
         return self.op("ReduceSum", x, self.axes(1), keepdims=keepdims)
 
-    def row_norm(self, x: str) -> str:
-        """Euclidean norm of each row, (N, 1): sqrt of the sum of squares, as torch."""
-        return self.op("Sqrt", self.row_sum(self.op("Mul", x, x)))
-
     def columns(self, x: str, start: int, stop: int) -> str:
         """``x[:, start:stop]``."""
         return self.op(

@@ -234,19 +234,6 @@ def covariance_diagonal_penalty(covariances: Tensor) -> Tensor:
     return torch.diagonal(covariances, dim1=-2, dim2=-1).reciprocal().sum()
 
 
-#: Mixture dimensions d up to which :func:`batch_mixture_terms` writes the
-#: per-batch mixture math out entry by entry (the paper's networks have d = 3
-#: or 4). For such tiny matrices, batched LAPACK calls (``cholesky_ex``, two
-#: triangular solves in the backward pass, ``bmm``) cost far more in dispatch
-#: than in arithmetic, and ``torch.compile`` cannot fuse them; written out, the
-#: whole mixture part of the loss compiles into a few fused loops. Measured on
-#: the KDDCUP network (d = 3, K = 4, batch 1024), compiled, one thread: 38 ->
-#: 25 kernels and 66 -> 42 ATen calls per training step, ~3% faster; eager it
-#: is as fast as the batched path. The work grows like d^2 per sample, so
-#: larger d keeps the batched path.
-ELEMENTWISE_MAX_DIM = 4
-
-
 def batch_mixture_terms(
     z: Tensor, gamma: Tensor, reg_covar: float
 ) -> tuple[Tensor, Tensor, Tensor]:
@@ -272,66 +259,10 @@ def batch_mixture_terms(
         Number of components whose Cholesky factorisation failed (their
         energies are then not meaningful); counted without synchronising.
     """
-    if z.shape[1] <= ELEMENTWISE_MAX_DIM:
-        return _elementwise_mixture_terms(z, gamma, reg_covar)
     weights, means, covariances = gmm_parameters(z, gamma, reg_covar)
     factors, info = torch.linalg.cholesky_ex(covariances)
     energy = sample_energy(z, weights, means, precision_cholesky(factors))
     return energy, covariance_diagonal_penalty(covariances), torch.count_nonzero(info)
-
-
-def _elementwise_mixture_terms(
-    z: Tensor, gamma: Tensor, reg_covar: float
-) -> tuple[Tensor, Tensor, Tensor]:
-    """:func:`batch_mixture_terms` with every d x d matrix held as its entries.
-
-    Same formulas as the batched path, each entry a (K,) tensor and each
-    per-sample quantity an (N, K) tensor: centred moments (as
-    :func:`weighted_moments`), the Cholesky factor L column by column (the
-    LAPACK recurrence), and the whitened residual w = L^{-1}(z - mu) by forward
-    substitution instead of multiplying by :func:`precision_cholesky`. Results
-    agree with the batched path to rounding (float64: ~1e-9 relative at worst
-    over random problems); only for an exactly singular covariance can
-    rounding decide differently whether a pivot is positive.
-    """
-    n_samples, dim = z.shape
-    total_weight = gamma.sum(dim=0)  # K
-    safe_weight = _safe_weight(total_weight)  # K
-    columns = [z[:, i : i + 1] for i in range(dim)]  # d x (N x 1)
-    centred = [c - (gamma * c).sum(dim=0) / safe_weight for c in columns]  # d x (N x K)
-    weighted = [gamma * c for c in centred]  # d x (N x K)
-
-    covariance: dict[tuple[int, int], Tensor] = {}  # Sigma[i, j] for j <= i, each K
-    for i in range(dim):
-        for j in range(i + 1):
-            entry = (weighted[i] * centred[j]).sum(dim=0) / safe_weight
-            covariance[i, j] = entry + reg_covar if i == j else entry
-    factor: dict[tuple[int, int], Tensor] = {}  # L[i, j] for j <= i, each K
-    positive = torch.ones_like(total_weight, dtype=torch.bool)
-    for j in range(dim):
-        pivot = covariance[j, j]
-        for k in range(j):
-            pivot = pivot - factor[j, k] ** 2
-        positive = positive & (pivot > 0)  # False for NaN too, as cholesky_ex's info
-        factor[j, j] = pivot.sqrt()
-        for i in range(j + 1, dim):
-            entry = covariance[i, j]
-            for k in range(j):
-                entry = entry - factor[i, k] * factor[j, k]
-            factor[i, j] = entry / factor[j, j]
-    whitened: list[Tensor] = []  # d x (N x K)
-    for i in range(dim):
-        residual = centred[i]
-        for k in range(i):
-            residual = residual - factor[i, k] * whitened[k]
-        whitened.append(residual / factor[i, i])
-    mahalanobis_sq = sum(w * w for w in whitened)  # N x K
-    log_det_half = sum(factor[i, i].log() for i in range(dim))  # K, log |Sigma_k|^(1/2)
-    log_weights = (total_weight / n_samples).log()  # K
-    log_weighted = -0.5 * (dim * _LOG_2PI + mahalanobis_sq) - log_det_half + log_weights  # N x K
-    energy = -torch.logsumexp(log_weighted, dim=1)  # N
-    penalty = sum(covariance[i, i].reciprocal() for i in range(dim)).sum()
-    return energy, penalty, torch.count_nonzero(~positive)
 
 
 def shared_mixture_terms(

@@ -94,6 +94,10 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:200] if lines else ""
 
 
+#: Internal switch of :func:`onednn_mlp` (``benchmarks/speed.py`` turns it off
+#: to time the plain compiled scoring path against it).
+ONEDNN_SCORING = True
+
 #: Activation modules that oneDNN applies inside its linear kernel, by the name
 #: ``torch.ops.mkldnn._linear_pointwise`` knows them by.
 _ONEDNN_ACTIVATIONS: dict[type[nn.Module], str] = {
@@ -111,11 +115,10 @@ def onednn_mlp(mlp: nn.Sequential, batch_rows: int) -> Callable[[Tensor], Tensor
     Each Linear layer and the activation after it run as one oneDNN call on a
     weight packed once for that kernel: the activation is applied while the
     output tile is still in registers instead of in a second pass over
-    memory. On the KDDCUP compression network (CPU, float32, 4096-row
-    chunks, one thread) this scores 1.5x faster than the Inductor-compiled
-    network, whose linear layers call MKL and whose tanh is a separate loop;
-    the outputs agree to float32 rounding (oneDNN's tanh differs from ATen's
-    by at most ~1 unit in the last place).
+    memory. On the paper's KDDCUP network (CPU, one thread) scoring is
+    about 1.1-1.3 times faster than with the Inductor-compiled network
+    (``benchmarks/results/speed/``); the outputs agree to float32 rounding
+    (oneDNN's tanh differs from ATen's by at most ~1 unit in the last place).
 
     Returns None, and the caller compiles as usual, unless ``mlp`` is a CPU
     float32 chain of Linear layers, each optionally followed by an activation
@@ -130,7 +133,7 @@ def onednn_mlp(mlp: nn.Sequential, batch_rows: int) -> Callable[[Tensor], Tensor
     batch_rows : int
         Typical number of rows per call (oneDNN picks the weight layout for it).
     """
-    if not (torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()):
+    if not (ONEDNN_SCORING and torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available()):
         return None
     layers = [layer for layer in mlp if not (isinstance(layer, nn.Dropout) and not layer.training)]
     plan: list[tuple[Tensor, Tensor | None, str]] = []

@@ -16,6 +16,10 @@ from tqdm.auto import tqdm
 from dagmm.exceptions import TrainingDivergedError
 from dagmm.training.compile import maybe_compile
 
+#: Internal switch of :class:`FlatAdamStep` (``benchmarks/speed.py`` turns it off
+#: to time the plain compiled loss with torch.optim.Adam against it).
+FLAT_ADAM = True
+
 
 class StepOutput(NamedTuple):
     """What a loss function returns for one batch.
@@ -65,10 +69,10 @@ class FlatAdamStep:
     place, so that ``torch.compile`` sees the forward pass, the backward pass
     and the optimizer as one graph: Adam becomes a single fused loop over the
     parameters instead of ~10 small kernels per parameter tensor, and the
-    per-step Python and autograd-engine overhead disappears. (KDDCUP network,
-    batch 1024, one thread, same process: 6.2 ms per step with a compiled
-    loss, eager backward and eager Adam; 4.1 ms like this.) Adam's moments
-    live here, not in ``optimizer.state``.
+    per-step Python and autograd-engine overhead disappears (about 1.3 times
+    the training steps per second of a compiled loss with ``torch.optim.Adam``
+    on the paper's KDDCUP network: ``benchmarks/results/speed/``). Adam's
+    moments live here, not in ``optimizer.state``.
 
     The module's own parameters are brought up to date by :meth:`sync`.
 
@@ -228,7 +232,9 @@ class TrainingLoop:
 
     def _stepper(self) -> tuple[Callable[[Tensor], tuple[Tensor, Tensor]], Callable[[], None]]:
         """(function training on one batch, function syncing the module's weights)."""
-        fusable = self._fused is not None or FlatAdamStep.supports(self.module, self.optimizer)
+        fusable = self._fused is not None or (
+            FLAT_ADAM and FlatAdamStep.supports(self.module, self.optimizer)
+        )
         if self.compile and fusable:
             if self._fused is None:
                 self._fused = FlatAdamStep(
