@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
+from dagmm.evaluation import contamination_threshold
 from dagmm.exceptions import ModelFileError
 from dagmm.math.scaling import constant_columns
 from dagmm.nn.layers import activation_name
@@ -348,18 +349,18 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return ((torch.from_numpy(np.ascontiguousarray(X)) - center) / scale).to(self.device_)
 
     def _set_threshold(self, train_energy: np.ndarray) -> None:
-        """``offset_`` from the contamination percentile of the training scores.
+        """``threshold_`` and ``offset_`` from the contamination of the training scores.
 
-        In a data-parallel fit the percentile is that of every rank's training
-        scores, exact (:meth:`dagmm.distributed.ProcessGroup.quantiles`).
+        The rule is :func:`dagmm.evaluation.contamination_threshold`. In a
+        data-parallel fit it is applied to every rank's training scores: the
+        same ``np.quantile``, exact (:meth:`dagmm.distributed.ProcessGroup.quantiles`).
         """
         group = _data_parallel_group(self)
         if group is not None:
-            q = np.true_divide(100.0 * self.contamination, 100)  # as np.percentile
-            self.offset_ = float(group.quantiles(-train_energy, q))
+            self.threshold_ = float(group.quantiles(train_energy, 1.0 - self.contamination))
         else:
-            self.offset_ = float(np.percentile(-train_energy, 100.0 * self.contamination))
-        self.threshold_ = -self.offset_
+            self.threshold_ = contamination_threshold(train_energy, self.contamination)
+        self.offset_ = -self.threshold_
 
     # ------------------------------------------------------------ scoring
     @staticmethod

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
-from dagmm.evaluation import best_f1_threshold, precision_recall_f1
+from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import DataError
 from dagmm.tabular import iter_table_chunks
 from dagmm.tabular._columns import as_frame
@@ -217,8 +216,8 @@ def evaluate_detector(
         "rows": int(energy.size),
         "anomalies": int(is_anomaly.sum()),
         "label_col": label_col,
-        "auroc": float(roc_auc_score(is_anomaly, energy)),
-        "auprc": float(average_precision_score(is_anomaly, energy)),
+        "auroc": auroc(is_anomaly, energy),
+        "auprc": auprc(is_anomaly, energy),
         "at_model_threshold": {
             **_at_threshold(is_anomaly, energy, detector.threshold_),
             "policy": detector.threshold_policy_.describe(),
