@@ -40,11 +40,10 @@ import torch
 from sklearn.metrics import precision_recall_curve
 
 from dagmm._version import __version__
-from dagmm.benchmark._util import atomic_write, atomic_write_text
-from dagmm.estimators.dagmm import DAGMM
-from dagmm.estimators.vae import VAE_PRESETS, VAEDetector
+from dagmm.estimators import DAGMM, VAE_PRESETS, VAEDetector
 from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import DatasetNotFoundError
+from dagmm.persistence import atomic_write
 
 __all__ = ["DigitSplit", "load_zero_six_split", "run_mnist_vae"]
 
@@ -276,7 +275,7 @@ def _write_curve_csv(curve: dict[str, np.ndarray], path: Path) -> None:
                 int(curve["flagged"][i]),
             ]
         )
-    atomic_write_text(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 def _report(result: dict[str, Any]) -> str:
@@ -444,6 +443,6 @@ def run_mnist_vae(
         "files": files,
         "seconds": time.perf_counter() - started,
     }
-    atomic_write_text(out / "results.json", json.dumps(result, indent=2) + "\n")
-    atomic_write_text(out / "report.md", _report(result))
+    atomic_write(out / "results.json", json.dumps(result, indent=2) + "\n")
+    atomic_write(out / "report.md", _report(result))
     return result

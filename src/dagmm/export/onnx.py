@@ -146,7 +146,7 @@ def _scaled_input(g: GraphBuilder, model: Any, x: str) -> str:
 
 def _dagmm_graph(g: GraphBuilder, model: Any, x: str) -> dict[str, str]:
     """Energy, memberships (float64) of the scaled rows ``x`` (float32)."""
-    from dagmm.math.reconstruction import NORM_FLOOR
+    from dagmm.math import NORM_FLOOR
 
     f64 = np.float64
     double = _tensor_types()[1]
@@ -247,7 +247,7 @@ def _vae_log_likelihood(g: GraphBuilder, model: Any, x: str, output: str) -> str
 
 def _vae_graph(g: GraphBuilder, model: Any, x: str) -> dict[str, str]:
     """The ``anomaly_score`` energy (float64) of the scaled rows ``x`` (float32)."""
-    from dagmm.nn.vae_net import ENCODER_LOG_VAR_RANGE
+    from dagmm.nn import ENCODER_LOG_VAR_RANGE
 
     f32, f64 = np.float32, np.float64
     double = _tensor_types()[1]

@@ -37,6 +37,7 @@ from dagmm._vocabulary import OPTIONS, vocabulary
 from dagmm.estimators import DAGMM
 from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import CovarianceError, DataError, TrainingDivergedError
+from dagmm.persistence import atomic_write
 from dagmm.tabular import SUPPORTED_EXTENSIONS, AtomicTableWriter, read_table
 from dagmm.workflow.detector import TabularDetector
 from dagmm.workflow.labels import require_column
@@ -294,7 +295,7 @@ def tune_file(
 
     if reporting.matplotlib_available():
         figure = reporting.trials_figure(table["number"], table["value"], table["state"], metric)
-        reporting.write_atomic(root / TRIALS_PLOT, reporting.figure_png(figure))
+        atomic_write(root / TRIALS_PLOT, reporting.figure_png(figure))
     else:
         import warnings
 
@@ -345,9 +346,8 @@ def tune_file(
         },
         "trials": counts,
     }
-    from dagmm.reporting import write_atomic
 
-    write_atomic(root / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
+    atomic_write(root / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
     return report
 
 
