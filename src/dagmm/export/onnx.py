@@ -56,7 +56,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +67,7 @@ import torch
 from dagmm._version import __version__
 from dagmm.exceptions import DataError, ExportError
 from dagmm.export._graph import OPSET, GraphBuilder, mlp
+from dagmm.persistence import atomic_write
 
 __all__ = [
     "INPUT_NAME",
@@ -659,13 +659,5 @@ def export_onnx(
                     f"{report.checked_rows} synthetic rows (tolerance {CHECK_TOLERANCE:g}); "
                     "nothing was written. Please report this with the model"
                 )
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    report.path = out
+    report.path = atomic_write(out, data)
     return report

@@ -4,7 +4,7 @@ Also the one atomic file writer (:func:`atomic_write`, :class:`AtomicPath`)
 every file dagmm writes goes through.
 """
 
-from dagmm.persistence.atomic import AtomicPath, atomic_write
+from dagmm.persistence.atomic import AtomicPath, atomic_write, replace_dir
 from dagmm.persistence.model_dir import (
     CONFIG_FILE,
     FORMAT_NAME,
@@ -24,5 +24,6 @@ __all__ = [
     "is_model_dir",
     "model_files",
     "read_model_dir",
+    "replace_dir",
     "write_model_dir",
 ]
