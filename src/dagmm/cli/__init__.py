@@ -1,7 +1,8 @@
 """The ``dagmm`` command-line tool: a thin typed layer over the public API.
 
-The tool needs the ``cli`` extra (typer, and pandas for the file workflow);
-without it :func:`main` prints one line saying what to install.
+The tool needs the ``cli`` extra (typer, and pandas for the file workflow).
+Without it this package still imports (``app`` is None) and :func:`main`
+prints one line saying what to install.
 """
 
 from __future__ import annotations
@@ -21,14 +22,22 @@ def _missing_requirement(exc: ModuleNotFoundError) -> str | None:
     return name if name in CLI_REQUIREMENTS else None
 
 
+app: Any
+try:
+    from dagmm.cli.app import app
+    from dagmm.cli.app import main as _run
+except ModuleNotFoundError as exc:
+    if _missing_requirement(exc) is None:
+        raise
+    app, _run, _import_error = None, None, exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     try:
-        from dagmm.cli.app import app
-        from dagmm.cli.app import main as run
-
-        globals()["app"] = app  # the Typer application, not the submodule of that name
-        return run(argv)
+        if _run is None:
+            raise _import_error
+        return _run(argv)
     except ModuleNotFoundError as exc:
         name = _missing_requirement(exc)
         if name is None:
@@ -39,12 +48,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-def __getattr__(name: str) -> Any:
-    if name == "app":  # the Typer application, imported only when asked for
-        from dagmm.cli.app import app
-
-        globals()["app"] = app
-        return app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
