@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import roc_auc_score
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import QuantileTransformer
 
@@ -43,7 +42,7 @@ from paper_study import cached_dataset, parse_overrides  # noqa: E402
 from dagmm import DAGMM  # noqa: E402
 from dagmm.benchmark.presets import get_preset  # noqa: E402
 from dagmm.benchmark.protocol import apply_scaler, fit_scaler, get_dataset, paper_split  # noqa: E402
-from dagmm.evaluation import evaluate_energies  # noqa: E402
+from dagmm.evaluation import auroc, evaluate_energies  # noqa: E402
 
 
 def scaled(
@@ -71,7 +70,7 @@ def one_seed(
 
     def score(energy: np.ndarray) -> list[float]:
         f1 = evaluate_energies(y_test, energy, spec.anomaly_ratio)["f1"]
-        return [round(float(f1), 3), round(float(roc_auc_score(y_test, energy)), 3)]
+        return [round(float(f1), 3), round(auroc(y_test, energy), 3)]
 
     params = {**get_preset(spec.preset), "random_state": seed, **overrides}
     params.setdefault("normalize", False)
@@ -82,7 +81,7 @@ def one_seed(
         "error": score(model.reconstruction_errors(X_test).sum(axis=1)),
     }
     for column, feature in zip(z_test.T, model.get_feature_names_out(), strict=True):
-        if roc_auc_score(y_test, column) < 0.5:
+        if auroc(y_test, column) < 0.5:
             column, feature = -column, f"-{feature}"
         scores[str(feature)] = score(column)
     for k in (1, 2, 3):

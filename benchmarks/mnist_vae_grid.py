@@ -19,9 +19,10 @@ import sys
 
 import numpy as np
 import torch
-from sklearn.metrics import precision_recall_curve, roc_auc_score
+from sklearn.metrics import precision_recall_curve
 
-from dagmm.estimators.vae import VAEDetector
+from dagmm.estimators import VAEDetector
+from dagmm.evaluation import auroc
 from dagmm.experiments.mnist_vae import load_zero_six_split
 
 SEEDS = tuple(int(s) for s in os.environ.get("SEEDS", "0,1,2,3,4").split(","))
@@ -42,7 +43,7 @@ def main(argv: list[str]) -> None:
         for seed, split in splits.items():
             model = VAEDetector.from_preset("mnist", random_state=seed, **overrides)
             score = model.fit(split.X_train).mahalanobis(split.X_test)
-            aurocs.append(roc_auc_score(split.y_test, score))
+            aurocs.append(auroc(split.y_test, score))
             fs.append(best_f(split.y_test, score))
         print(
             f"{text}  ROC-AUC {np.mean(aurocs):.4f} ({min(aurocs):.4f}-{max(aurocs):.4f})"

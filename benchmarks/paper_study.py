@@ -47,7 +47,7 @@ from dagmm.benchmark.protocol import (
     paper_split,
 )
 from dagmm.estimators.dagmm import _DIVERGENCE_HINT
-from dagmm.evaluation import evaluate_energies
+from dagmm.evaluation import auroc, evaluate_energies
 from dagmm.exceptions import CovarianceError, TrainingDivergedError
 from dagmm.training import TrainingLoop
 
@@ -148,7 +148,6 @@ def diagnose(model: DAGMM, X_test: np.ndarray, y_test: np.ndarray, ratio: float)
     standard deviation of each latent column on the normal test rows;
     ``blocks`` (KDDCUP data only): see :func:`largest_blocks`.
     """
-    from sklearn.metrics import roc_auc_score
 
     z = model.transform(X_test)
     error = model.reconstruction_errors(X_test).sum(axis=1)
@@ -158,8 +157,8 @@ def diagnose(model: DAGMM, X_test: np.ndarray, y_test: np.ndarray, ratio: float)
         default=0.0,
     )
     report: dict[str, Any] = {
-        "z_auroc": [round(float(roc_auc_score(y_test, column)), 3) for column in z.T],
-        "reconstruction_auroc": round(float(roc_auc_score(y_test, error)), 3),
+        "z_auroc": [round(auroc(y_test, column), 3) for column in z.T],
+        "reconstruction_auroc": round(auroc(y_test, error), 3),
         "normal_relative_distance": round(float(z[y_test == 0, -2].mean()), 3),
         "mixture_spread": round(spread, 3),
         "latent_std": [float(f"{v:.3g}") for v in z[y_test == 0, :-2].std(axis=0)],

@@ -16,8 +16,8 @@ import json
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score, roc_auc_score
 
+from dagmm.evaluation import auprc, auroc
 from dagmm.workflow import make_creditcard_like
 from dagmm.workflow.detector import TabularDetector
 from dagmm.workflow.options import FitOptions
@@ -44,8 +44,8 @@ def main() -> None:
             "restarts": args.restarts,
             "draw": draw,
             "train_frauds": int(train["Class"].sum()),
-            "auroc": round(float(roc_auc_score(labels, energy)), 4),
-            "ap": round(float(average_precision_score(labels, energy)), 4),
+            "auroc": round(auroc(labels, energy), 4),
+            "ap": round(auprc(labels, energy), 4),
             "errors": [round(e, 3) for e in detector.model_.history_["restart_errors"]],
         }
         print(json.dumps(line), flush=True)

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.datasets import make_blobs
 from sklearn.ensemble import IsolationForest
 
-from dagmm.estimators.dagmm import DAGMM
+from dagmm import DAGMM
 from dagmm.evaluation import evaluate_energies
 
 

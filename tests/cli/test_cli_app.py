@@ -20,7 +20,7 @@ def test_demo_prints_metrics_and_saves_model(tmp_path, capsys):
     assert main(["demo", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith("precision=") and "recall=" in line and "f1=" in line
-    assert "roc_auc=" in line and str(out) in line
+    assert "auroc=" in line and str(out) in line
     assert DAGMM.load(out).n_features_in_ == 5
 
 

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from dagmm.evaluation import (
+    auprc,
+    auroc,
     best_f1_threshold,
+    contamination_threshold,
     evaluate_energies,
     precision_recall_f1,
     threshold_for_fpr,
@@ -233,3 +236,51 @@ def test_evaluate_energies_explains_single_class(labels, only):
 def test_evaluate_energies_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="y_true and energy have different lengths"):
         evaluate_energies([0, 1], [0.1, 0.2, 0.3], 0.5)
+
+
+# --------------------------------------------------------------------------- #
+# auroc, auprc, contamination_threshold
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_auroc_and_auprc_match_naive_references(seed):
+    y, energy = random_case(seed, n_levels=5)  # ties happen
+    assert auroc(y, energy) == pytest.approx(naive_auroc(y.tolist(), energy.tolist()))
+    assert auprc(y, energy) == pytest.approx(naive_average_precision(y.tolist(), energy.tolist()))
+    scores = evaluate_energies(y, energy, 0.3)
+    assert (scores["auroc"], scores["auprc"]) == (auroc(y, energy), auprc(y, energy))
+
+
+@pytest.mark.parametrize("metric", [auroc, auprc])
+def test_ranking_metrics_need_both_classes_and_matching_lengths(metric):
+    with pytest.raises(ValueError, match="both classes"):
+        metric([0, 0, 0], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="different lengths"):
+        metric([0, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        metric([0, 1], [0.1, np.nan])
+
+
+def test_contamination_threshold_is_the_top_fraction_rule():
+    energy = np.random.default_rng(0).gamma(2.0, size=1001)
+    for fraction in (0.01, 0.1, 0.5):
+        threshold = contamination_threshold(energy, fraction)
+        assert threshold == top_fraction_threshold(energy, fraction)
+        assert threshold == np.quantile(energy, 1 - fraction)
+        assert np.mean(energy > threshold) == pytest.approx(fraction, abs=1e-3)
+    with pytest.raises(ValueError, match=r"contamination must be in \(0, 1\)"):
+        contamination_threshold(energy, 0.0)
+
+
+def test_estimators_and_workflow_use_the_contamination_rule():
+    from dagmm import DAGMM
+    from dagmm.workflow import ThresholdPolicy
+
+    X = np.random.default_rng(1).normal(size=(200, 4))
+    model = DAGMM(comp_hiddens=(4, 1), est_hiddens=(4, 2), epoch_size=2, contamination=0.05).fit(X)
+    train_energy = model.energy(X)
+    assert model.threshold_ == contamination_threshold(train_energy, 0.05)
+    assert model.offset_ == -model.threshold_
+    policy = ThresholdPolicy.contamination(0.05)
+    assert policy.threshold(np.sort(train_energy)) == model.threshold_

@@ -47,7 +47,7 @@ def test_quick_study_through_the_cli(empty_data_home, tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert "VAE (Mahalanobis): roc_auc=" in printed and "DAGMM: roc_auc=" in printed
+    assert "VAE (Mahalanobis): auroc=" in printed and "DAGMM: auroc=" in printed
     expected = {
         "results.json",
         "report.md",
@@ -65,9 +65,10 @@ def test_quick_study_through_the_cli(empty_data_home, tmp_path, capsys):
     assert result["vae"]["preset"] == "mnist-small"
     scores = result["vae"]["scores"]
     assert list(scores) == ["mahalanobis", "prior", "reconstruction", "elbo"]
-    assert 0.0 <= scores["mahalanobis"]["roc_auc"] <= 1.0
+    assert 0.0 <= scores["mahalanobis"]["auroc"] <= 1.0
+    assert scores["mahalanobis"]["roc_auc"] == scores["mahalanobis"]["auroc"]  # old key kept
     assert len(result["vae"]["history"]["loss"]) == 5
-    assert 0.0 <= result["dagmm"]["roc_auc"] <= 1.0
+    assert 0.0 <= result["dagmm"]["auprc"] <= 1.0
     with open(out / "threshold_curve.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and set(rows[0]) == {"threshold", "precision", "recall", "f1", "flagged"}

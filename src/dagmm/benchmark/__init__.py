@@ -32,6 +32,7 @@ from dagmm.benchmark.runner import (
     read_results,
     run_benchmark,
     summarize,
+    write_benchmark_report,
     write_report,
 )
 
@@ -55,5 +56,6 @@ __all__ = [
     "read_results",
     "run_benchmark",
     "summarize",
+    "write_benchmark_report",
     "write_report",
 ]

@@ -11,9 +11,11 @@
   replaces with joint training (the paper's PAE-GMM-EM baseline).
 
 Both are plain benchmark baselines: no input validation beyond what numpy and
-torch do, no persistence. Randomness is local: weights are initialised inside
-:func:`torch.random.fork_rng` and batches are shuffled by a generator derived
-from ``random_state``, so global RNG state is neither read nor changed.
+torch do, no persistence. They train with the library's
+:class:`~dagmm.training.TrainingLoop` (eager, no early stopping) and resolve
+``device`` as the estimators do. Randomness is local: weights are initialised
+inside :func:`torch.random.fork_rng` and batches are shuffled by a generator
+derived from ``random_state``, so global RNG state is neither read nor changed.
 """
 
 from __future__ import annotations
@@ -26,20 +28,16 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.mixture import GaussianMixture
 from torch import Tensor
 
-from dagmm.exceptions import CovarianceError, TrainingDivergedError
+from dagmm.estimators import resolve_device
+from dagmm.exceptions import CovarianceError
 from dagmm.math import reconstruction_features
 from dagmm.nn import CompressionNetwork, resolve_activation
+from dagmm.training import StepOutput, TrainingLoop
 
 __all__ = ["AutoencoderDetector", "AutoencoderGMMDetector", "fit_gaussian_mixture"]
 
 #: Rows per forward pass when scoring (memory bound only; results do not depend on it).
 _SCORING_BATCH = 16_384
-
-
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def fit_gaussian_mixture(mixture: GaussianMixture, Z: NDArray[np.float64]) -> GaussianMixture:
@@ -118,9 +116,8 @@ class AutoencoderDetector:
 
     def fit(self, X: ArrayLike) -> AutoencoderDetector:
         """Train the autoencoder on ``X`` of shape (n_samples, n_features)."""
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         data = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)  # (N, D)
-        n_rows = data.shape[0]
         # One generator for shuffling, another (through fork_rng) for initial weights.
         shuffler = torch.Generator().manual_seed(self.random_state)
         with torch.random.fork_rng(devices=[]):
@@ -128,28 +125,27 @@ class AutoencoderDetector:
             module = CompressionNetwork(
                 data.shape[1], tuple(self.hiddens), resolve_activation(self.activation)
             ).to(device)
-        optimizer = torch.optim.Adam(module.parameters(), lr=self.learning_rate)
-        module.train()
-        self.loss_history_: list[float] = []
-        for epoch in range(self.epochs):
-            order = torch.randperm(n_rows, generator=shuffler).to(device)  # (N,)
-            total = torch.zeros((), device=device)
-            for start in range(0, n_rows, self.batch_size):
-                batch = data[order[start : start + self.batch_size]]  # (B, D)
-                _, reconstruction = module(batch)  # (B, D)
-                loss = (reconstruction - batch).square().sum(dim=1).mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * batch.shape[0]
-            epoch_loss = float(total) / n_rows  # one device sync per epoch
-            if not np.isfinite(epoch_loss):
-                raise TrainingDivergedError(
-                    f"{type(self).__name__}: the reconstruction loss became {epoch_loss} in "
-                    f"epoch {epoch + 1}; lower learning_rate or check the input scaling."
-                )
-            self.loss_history_.append(epoch_loss)
-        module.eval()
+        no_terms = torch.zeros(0, device=device)
+        no_failures = torch.zeros((), dtype=torch.int64, device=device)
+
+        def loss(batch: Tensor) -> StepOutput:
+            _, reconstruction = module(batch)  # (B, D)
+            error = (reconstruction - batch).square().sum(dim=1).mean()  # squared error per row
+            return StepOutput(error, no_terms, no_failures)
+
+        loop = TrainingLoop(
+            module=module,
+            optimizer=torch.optim.Adam(module.parameters(), lr=self.learning_rate),
+            loss=loss,
+            term_names=(),
+            batch_size=self.batch_size,
+            generator=shuffler,
+            divergence_hint=(
+                f"{type(self).__name__}: lower learning_rate or check the input scaling."
+            ),
+            description=type(self).__name__,
+        )
+        self.loss_history_: list[float] = loop.run(data, self.epochs)["loss"]
         self.module_ = module
         self.device_ = device
         return self

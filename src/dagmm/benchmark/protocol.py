@@ -50,6 +50,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from dagmm.benchmark._util import unknown_name_message
 from dagmm.exceptions import DataError
+from dagmm.math import constant_columns
 
 __all__ = [
     "DATASETS",
@@ -378,16 +379,17 @@ def fit_scaler(kind: ScalerKind, X_train: ArrayLike, clip: float | None = None) 
     if clip is not None and not (isinstance(clip, Real) and clip > 0):
         raise ValueError(f"clip must be a positive number or None; got {clip!r}.")
     X = _as_2d_finite(X_train, "X_train")  # (N, D)
-    constant = np.ptp(X, axis=0) == 0  # (D,)
+    # The one constant-column rule of every dagmm scaler (dagmm.math.constant_columns).
+    constant = constant_columns(np.ptp(X, axis=0), np.abs(X).max(axis=0))  # (D,)
     if kind == "minmax":
         offset, scale = X.min(axis=0), np.ptp(X, axis=0)  # (D,), (D,)
     elif kind == "standard":
         offset, scale = X.mean(axis=0), X.std(axis=0)  # (D,), (D,)
     else:
         offset, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    # Constant columns: the first row holds the exact constant (a mean may be 1 ulp off).
-    offset = np.where(constant, X[0], offset)
-    scale = np.where(constant | (scale == 0), 1.0, scale)
+    # Constant columns are centred on their value (a mean may be 1 ulp off) and divided by 1.
+    offset = np.where(constant, X.min(axis=0), offset)
+    scale = np.where(constant, 1.0, scale)
     return FittedScaler(kind=kind, offset=offset, scale=scale, clip=clip)
 
 

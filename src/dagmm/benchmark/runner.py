@@ -6,7 +6,7 @@ one scaler fitted on its training rows, then fits and scores every model on
 exactly those rows. Each run appends one JSON line to ``results.jsonl`` and
 flushes it, so an interrupted benchmark restarted with the same ``out_dir``
 skips the runs already recorded. ``summary.md`` and the plots are rebuilt from
-``results.jsonl`` at the end (:func:`write_report`), each written atomically.
+``results.jsonl`` at the end (:func:`write_benchmark_report`), each written atomically.
 
 Files in ``out_dir``
 --------------------
@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -40,7 +41,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from dagmm._version import __version__
-from dagmm.benchmark._util import atomic_write, atomic_write_text
 from dagmm.benchmark.models import MODELS, check_model_name, make_model
 from dagmm.benchmark.protocol import (
     DataHome,
@@ -53,6 +53,7 @@ from dagmm.benchmark.protocol import (
 )
 from dagmm.evaluation import evaluate_energies
 from dagmm.exceptions import CovarianceError, TrainingDivergedError
+from dagmm.persistence import atomic_write
 
 __all__ = [
     "DEFAULT_BASELINE_SEEDS",
@@ -62,6 +63,7 @@ __all__ = [
     "read_results",
     "run_benchmark",
     "summarize",
+    "write_benchmark_report",
     "write_report",
 ]
 
@@ -501,7 +503,7 @@ def run_benchmark(
                     _say(f"run failed: {where}: {record['error']}")
                 bar.update(1)
 
-    summary_path, plot_paths = write_report(out, records)
+    summary_path, plot_paths = write_benchmark_report(out, records)
     return BenchmarkResult(
         out_dir=out,
         results_path=results_path,
@@ -682,7 +684,7 @@ def _plot(records: Sequence[dict[str, Any]], metric: str, path: Path) -> bool:
     return True
 
 
-def write_report(
+def write_benchmark_report(
     out_dir: str | os.PathLike[str], records: Sequence[dict[str, Any]] | None = None
 ) -> tuple[Path, tuple[Path, ...]]:
     """Write ``summary.md`` and the plots of ``out_dir`` atomically.
@@ -704,7 +706,7 @@ def write_report(
     if records is None:
         records = read_results(out / RESULTS_FILE)
     summary_path = out / SUMMARY_FILE
-    atomic_write_text(summary_path, summarize(records))
+    atomic_write(summary_path, summarize(records))
     try:
         import matplotlib  # noqa: F401  (optional dependency: the "plot" extra)
     except ImportError:
@@ -716,3 +718,16 @@ def write_report(
         if _plot(records, metric, path):
             plots.append(path)
     return summary_path, tuple(plots)
+
+
+def write_report(
+    out_dir: str | os.PathLike[str], records: Sequence[dict[str, Any]] | None = None
+) -> tuple[Path, tuple[Path, ...]]:
+    """Deprecated name of :func:`write_benchmark_report` (removed in a later release)."""
+    warnings.warn(
+        "dagmm.benchmark.write_report is deprecated; use write_benchmark_report (the file "
+        "workflow's report writer is dagmm.workflow.write_evaluation_report)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return write_benchmark_report(out_dir, records)

@@ -53,7 +53,6 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from dagmm._version import __version__
-from dagmm.benchmark._util import atomic_write, atomic_write_text
 from dagmm.benchmark.protocol import apply_scaler, fit_scaler
 from dagmm.benchmark.runner import (
     _RUN_FAILURES,
@@ -70,6 +69,7 @@ from dagmm.benchmark.runner import (
 from dagmm.benchmark.suite_models import SUITE_MODELS, check_suite_model, make_suite_model
 from dagmm.evaluation import evaluate_energies
 from dagmm.exceptions import DataError
+from dagmm.persistence import atomic_write
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -644,7 +644,7 @@ def write_suite_report(
     if records is None:
         records = read_results(out / RESULTS_FILE)
     summary_path = out / SUMMARY_FILE
-    atomic_write_text(summary_path, summarize_suite(records))
+    atomic_write(summary_path, summarize_suite(records))
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -84,7 +84,7 @@ class BICGaussianMixture:
     """Full-covariance Gaussian mixture with K chosen by BIC on the training rows.
 
     K = 1, 2, ... up to ``max_components`` while BIC improves
-    (:func:`dagmm.estimators.dagmm.fit_mixture_by_bic`, the search DAGMM's
+    (:func:`dagmm.estimators.fit_mixture_by_bic`, the search DAGMM's
     ``mixture="bic"`` runs on its codes). Energy = negative log-likelihood.
     """
 
@@ -96,7 +96,7 @@ class BICGaussianMixture:
         self.seed = seed
 
     def fit(self, X: ArrayLike) -> BICGaussianMixture:
-        from dagmm.estimators.dagmm import fit_mixture_by_bic
+        from dagmm.estimators import fit_mixture_by_bic
 
         rows = np.asarray(X, dtype=np.float64)  # (N, D)
         self.mixture_ = fit_mixture_by_bic(rows, self.max_components, self.reg_covar, self.seed)

@@ -55,5 +55,5 @@ def demo(
         )
     typer.echo(
         f"precision={d['precision']:.4f} recall={d['recall']:.4f} f1={d['f1']:.4f} "
-        f"roc_auc={d['auroc']:.4f}; model saved to {result['model_dir']}"
+        f"auroc={d['auroc']:.4f}; model saved to {result['model_dir']}"
     )

@@ -59,7 +59,7 @@ def mnist_vae(
         result["dagmm"],
     )
     typer.echo(
-        f"VAE (Mahalanobis): roc_auc={m['roc_auc']:.4f} best_f1={m['best_f1']:.4f} "
+        f"VAE (Mahalanobis): auroc={m['auroc']:.4f} best_f1={m['best_f1']:.4f} "
         f"(precision={m['precision_at_best']:.4f} recall={m['recall_at_best']:.4f} "
         f"at threshold {m['best_threshold']:.3f})"
     )
@@ -67,5 +67,5 @@ def mnist_vae(
         f"VAE at the chi-square threshold {default['threshold']:.3f}: "
         f"precision={default['precision']:.4f} recall={default['recall']:.4f} f1={default['f1']:.4f}"
     )
-    typer.echo(f"DAGMM: roc_auc={d['roc_auc']:.4f} best_f1={d['best_f1']:.4f}")
+    typer.echo(f"DAGMM: auroc={d['auroc']:.4f} best_f1={d['best_f1']:.4f}")
     typer.echo(f"results written to {out} in {result['seconds']:.1f} s")

@@ -28,7 +28,7 @@ from dagmm._version import __version__
 from dagmm.exceptions import DatasetNotFoundError
 from dagmm.persistence.atomic import AtomicPath
 
-__all__ = ["DATA_HOME_ENV", "RemoteFile", "fetch_file", "get_data_home"]
+__all__ = ["DATA_HOME_ENV", "RemoteFile", "fetch_file", "get_data_home", "import_pandas"]
 
 #: Environment variable naming the data home when ``data_home`` is not given.
 DATA_HOME_ENV = "DAGMM_DATA_HOME"
@@ -61,6 +61,19 @@ class RemoteFile:
     urls: tuple[str, ...]
     sha256: str | None
     homepage: str
+
+
+def import_pandas(what: str) -> Any:
+    """The pandas module, or an ImportError naming the extra that installs it.
+
+    pandas is not a core dependency: only the CSV loaders need it here
+    (and the file workflow, which comes with the same extra).
+    """
+    try:
+        import pandas
+    except ModuleNotFoundError:
+        raise ImportError(f"{what} needs pandas: pip install 'dagmm[tabular]'") from None
+    return pandas
 
 
 def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:

@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch
 
 from dagmm.datasets._base import (
@@ -23,6 +22,7 @@ from dagmm.datasets._base import (
     check_bool,
     fetch_file,
     get_data_home,
+    import_pandas,
     make_bunch,
 )
 from dagmm.exceptions import DataError, DatasetNotFoundError
@@ -127,6 +127,7 @@ def load_creditcard(
     >>> sample.kind, round(sample.fraud_share, 4)  # doctest: +SKIP
     ('sample', 0.0896)
     """
+    pd = import_pandas("load_creditcard")
     check_bool("return_X_y", return_X_y)
     path = _find_file(file, data_home, download)
     try:

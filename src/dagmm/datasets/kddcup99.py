@@ -14,10 +14,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
-from dagmm.datasets._base import RemoteFile, check_bool, fetch_file, make_bunch
+from dagmm.datasets._base import RemoteFile, check_bool, fetch_file, import_pandas, make_bunch
 from dagmm.exceptions import DataError
 
 __all__ = ["load_kddcup99"]
@@ -160,6 +159,7 @@ def load_kddcup99(
     >>> X.shape, int(y.sum())  # doctest: +SKIP
     ((121597, 118), 24319)
     """
+    pd = import_pandas("load_kddcup99")
     check_bool("rev", rev)
     check_bool("return_X_y", return_X_y)
     rng = _check_random_state(random_state)
@@ -239,6 +239,7 @@ def _read_kddcup_data(
     path: Path, columns: tuple[tuple[str, str], ...]
 ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Parse the raw file into (data, feature_names, raw labels); see load_kddcup99."""
+    pd = import_pandas("load_kddcup99")
     try:
         # Only empty fields are missing values, so no symbol is read as NaN.
         frame = pd.read_csv(

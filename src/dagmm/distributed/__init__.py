@@ -46,6 +46,7 @@ from typing import Any
 import torch.distributed as dist
 
 from dagmm.distributed.collectives import _ACTIVE, ProcessGroup, current_group, sum_across
+from dagmm.distributed.scaling import sharded_scaling_statistics
 
 __all__ = [
     "ProcessGroup",
@@ -54,6 +55,7 @@ __all__ = [
     "fit_shard",
     "init_from_environment",
     "launched_by_torchrun",
+    "sharded_scaling_statistics",
     "sum_across",
 ]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dagmm.distributed.collectives import ProcessGroup
+from dagmm.distributed import ProcessGroup, sharded_scaling_statistics  # noqa: F401  (moved there)
 from dagmm.exceptions import DataError
 
 if TYPE_CHECKING:
@@ -17,30 +17,6 @@ if TYPE_CHECKING:
     from dagmm.workflow.detector import TabularDetector
 
 __all__ = ["fit_preprocessor_sharded", "sharded_scaling_statistics"]
-
-
-def sharded_scaling_statistics(
-    X: np.ndarray, normalize: bool | str, group: ProcessGroup
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~dagmm.estimators._base.scaling_statistics` of all ranks' rows together.
-
-    Standard scaling in two all-reduces (column sums and counts, then the
-    squared deviations from the global mean, as ``np.std`` computes it);
-    min-max from all-reduced extremes.
-    """
-    X64 = X.astype(np.float64, copy=False)
-    n_features = X.shape[1]
-    if normalize is False or normalize is None:
-        return np.zeros(n_features), np.ones(n_features)
-    if normalize is True or normalize == "standard":
-        totals = group.total(np.concatenate([X64.sum(axis=0), [X64.shape[0]]]))
-        center = totals[:-1] / totals[-1]
-        scale = np.sqrt(group.total(((X64 - center) ** 2).sum(axis=0)) / totals[-1])
-    else:
-        center = group.extreme(X64.min(axis=0), largest=False)
-        scale = group.extreme(X64.max(axis=0), largest=True) - center
-    scale = np.where(scale > np.finfo(np.float32).eps * np.maximum(1.0, np.abs(center)), scale, 1.0)
-    return center, scale
 
 
 def fit_preprocessor_sharded(
@@ -231,7 +207,7 @@ def _median(observed: np.ndarray, n_total: int, group: ProcessGroup) -> float:
 
 def _sharded_scaling(values: np.ndarray, scale: str | None, group: ProcessGroup) -> tuple[float, float]:
     """:func:`dagmm.tabular.preprocessor._scaling` of all ranks' values of one feature."""
-    from dagmm.math.scaling import constant_columns
+    from dagmm.math import constant_columns
 
     observed = values[~np.isnan(values)]
     count, total = group.total([observed.size, observed.sum()])
@@ -280,8 +256,8 @@ def fit_detector_sharded(detector: TabularDetector, shard: pd.DataFrame, group: 
 
     from sklearn.base import clone
 
+    from dagmm import DAGMM
     from dagmm.distributed import data_parallel
-    from dagmm.estimators.dagmm import DAGMM
     from dagmm.tabular._columns import as_frame
     from dagmm.workflow.options import FitOptions
 

@@ -25,6 +25,8 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
+from dagmm._suggest import closest
+from dagmm.evaluation import contamination_threshold
 from dagmm.exceptions import ModelFileError
 from dagmm.math.scaling import constant_columns
 from dagmm.nn.layers import activation_name
@@ -160,8 +162,12 @@ def _is_finite_number(value: Any) -> bool:
     )
 
 
-def _data_parallel_group(estimator: BaseDeepDetector) -> Any:
-    """The :class:`dagmm.distributed.ProcessGroup` of a data-parallel fit in progress, or None."""
+def data_parallel_group(estimator: BaseDeepDetector) -> Any:
+    """The :class:`dagmm.distributed.ProcessGroup` of a data-parallel fit in progress, or None.
+
+    Inside :func:`dagmm.distributed.data_parallel` the group; raises ValueError
+    when ``estimator`` (an instance or class) cannot be fitted data-parallel.
+    """
     import sys
 
     if "dagmm.distributed.collectives" not in sys.modules:  # torch.distributed never used
@@ -194,12 +200,9 @@ RENAMED_PARAMETERS: dict[str, str] = {
 
 def unknown_parameter_message(cls: type, name: str, known: list[str]) -> str:
     """``"DAGMM() got an unexpected keyword argument 'random_seed'; did you mean ..."``."""
-    import difflib
-
     target = RENAMED_PARAMETERS.get(name)
     if target not in known:
-        close = difflib.get_close_matches(name, known, n=1)
-        target = close[0] if close else None
+        target = closest(name, known)
     message = f"{cls.__name__}() got an unexpected keyword argument {name!r}"
     if target is not None:
         message += f"; did you mean {target}?"
@@ -293,7 +296,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        group = _data_parallel_group(self)
+        group = data_parallel_group(self)
         if group is None:
             X = self._validate_fit_data(X)
             self._check_params(X.shape[1])
@@ -335,9 +338,9 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
 
     def _fit_scaling(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Column centre and scale of this fit; a subclass may choose them from ``X``."""
-        group = _data_parallel_group(self)
+        group = data_parallel_group(self)
         if group is not None:  # statistics of all ranks' rows
-            from dagmm.distributed.tabular import sharded_scaling_statistics
+            from dagmm.distributed.scaling import sharded_scaling_statistics
 
             return sharded_scaling_statistics(X, self.normalize, group)
         return scaling_statistics(X, self.normalize)
@@ -348,18 +351,18 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return ((torch.from_numpy(np.ascontiguousarray(X)) - center) / scale).to(self.device_)
 
     def _set_threshold(self, train_energy: np.ndarray) -> None:
-        """``offset_`` from the contamination percentile of the training scores.
+        """``threshold_`` and ``offset_`` from the contamination of the training scores.
 
-        In a data-parallel fit the percentile is that of every rank's training
-        scores, exact (:meth:`dagmm.distributed.ProcessGroup.quantiles`).
+        The rule is :func:`dagmm.evaluation.contamination_threshold`. In a
+        data-parallel fit it is applied to every rank's training scores: the
+        same ``np.quantile``, exact (:meth:`dagmm.distributed.ProcessGroup.quantiles`).
         """
-        group = _data_parallel_group(self)
+        group = data_parallel_group(self)
         if group is not None:
-            q = np.true_divide(100.0 * self.contamination, 100)  # as np.percentile
-            self.offset_ = float(group.quantiles(-train_energy, q))
+            self.threshold_ = float(group.quantiles(train_energy, 1.0 - self.contamination))
         else:
-            self.offset_ = float(np.percentile(-train_energy, 100.0 * self.contamination))
-        self.threshold_ = -self.offset_
+            self.threshold_ = contamination_threshold(train_energy, self.contamination)
+        self.offset_ = -self.threshold_
 
     # ------------------------------------------------------------ scoring
     @staticmethod

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
-from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector, _data_parallel_group
+from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector, data_parallel_group
 from dagmm.exceptions import CovarianceError, ModelFileError
 from dagmm.math.gmm import (
     cholesky_checked,
@@ -549,7 +549,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
     _supports_data_parallel: ClassVar[bool] = True
 
     def _fit_module(self, data: Tensor, seed: int) -> None:
-        group = _data_parallel_group(self)
+        group = data_parallel_group(self)
         if group is not None:
             from dagmm.distributed.training import fit_module_sharded
 
@@ -701,7 +701,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                     batch_moments if moments is None else combine_moments(moments, batch_moments)
                 )
                 codes.append(z)
-            group = _data_parallel_group(self)
+            group = data_parallel_group(self)
             if group is not None:  # every rank's statistics, merged in rank order
                 from dagmm.distributed.training import merge_moments
 

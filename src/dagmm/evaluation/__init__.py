@@ -2,7 +2,10 @@
 
 from dagmm.evaluation.metrics import (
     EnergyEvaluation,
+    auprc,
+    auroc,
     best_f1_threshold,
+    contamination_threshold,
     evaluate_energies,
     precision_recall_f1,
     threshold_for_fpr,
@@ -11,7 +14,10 @@ from dagmm.evaluation.metrics import (
 
 __all__ = [
     "EnergyEvaluation",
+    "auprc",
+    "auroc",
     "best_f1_threshold",
+    "contamination_threshold",
     "evaluate_energies",
     "precision_recall_f1",
     "threshold_for_fpr",

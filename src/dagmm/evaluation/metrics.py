@@ -24,7 +24,10 @@ from sklearn.metrics import average_precision_score, precision_recall_curve, roc
 
 __all__ = [
     "EnergyEvaluation",
+    "auprc",
+    "auroc",
     "best_f1_threshold",
+    "contamination_threshold",
     "evaluate_energies",
     "precision_recall_f1",
     "threshold_for_fpr",
@@ -119,19 +122,22 @@ def _check_both_classes(y_true: NDArray[np.int8]) -> None:
 
 
 def top_fraction_threshold(energy: ArrayLike, ratio: float) -> float:
-    """Threshold that flags the top ``ratio`` fraction of energies (the paper's rule).
+    """Threshold that flags the top ``ratio`` fraction of energies.
 
-    DAGMM's evaluation (Zong et al., 2018, Sec. 4.3) assumes the anomaly ratio of
-    the data is known and flags the rows whose energy lies in the top ``ratio``
-    fraction. The threshold is the ``1 - ratio`` quantile of ``energy`` (linear
-    interpolation, ``np.quantile``'s default), so ``energy > threshold`` flags
-    about ``ratio * len(energy)`` rows (fewer when energies tie at the cut).
+    The one rule behind every "flag a fraction of the rows" threshold in dagmm:
+    the paper's evaluation (Zong et al., 2018, Sec. 4.3, the anomaly ratio is
+    known and the top ``ratio`` of the evaluated rows are flagged), an
+    estimator's ``contamination`` (:func:`contamination_threshold`) and the
+    workflow's contamination policy. The threshold is the ``1 - ratio``
+    quantile of ``energy`` (linear interpolation, ``np.quantile``'s default),
+    so ``energy > threshold`` flags about ``ratio * len(energy)`` rows (fewer
+    when energies tie at the cut).
 
     Parameters
     ----------
     energy : array-like of shape (n_samples,)
-        Energies of the rows to be labelled, higher = more anomalous. Use the
-        energies of the evaluated (test) rows only.
+        Energies of the rows to be labelled, higher = more anomalous. For the
+        paper's protocol use the energies of the evaluated (test) rows only.
     ratio : float in (0, 1)
         Fraction of rows to flag as anomalies.
 
@@ -148,6 +154,37 @@ def top_fraction_threshold(energy: ArrayLike, ratio: float) -> float:
     values = _as_energy(energy)  # (N,)
     ratio = _check_fraction(ratio, "ratio")
     return float(np.quantile(values, 1.0 - ratio))
+
+
+def contamination_threshold(train_energy: ArrayLike, contamination: float) -> float:
+    """The energy above which a fraction ``contamination`` of the training rows lie.
+
+    scikit-learn's outlier convention: ``offset_ = -threshold`` and
+    ``predict`` flags ``energy > threshold``. The same rule as
+    :func:`top_fraction_threshold`, named for its use on training energies;
+    :class:`~dagmm.DAGMM`, :class:`~dagmm.VAEDetector` and the workflow's
+    ``contamination`` policy all call it.
+
+    Parameters
+    ----------
+    train_energy : array-like of shape (n_samples,)
+        Energies of the training rows, higher = more anomalous.
+    contamination : float in (0, 1)
+        Fraction of the training rows to flag; raise it when more of the
+        training data is expected to be anomalous.
+
+    Returns
+    -------
+    threshold : float
+
+    Examples
+    --------
+    >>> contamination_threshold([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 0.1)
+    9.1
+    """
+    values = _as_energy(train_energy, "train_energy")  # (N,)
+    contamination = _check_fraction(contamination, "contamination")
+    return float(np.quantile(values, 1.0 - contamination))
 
 
 def best_f1_threshold(y_true: ArrayLike, energy: ArrayLike) -> tuple[float, float]:
@@ -266,6 +303,60 @@ def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[float, fl
     return precision, recall, f1
 
 
+def auroc(y_true: ArrayLike, energy: ArrayLike) -> float:
+    """Area under the ROC curve of ``energy`` as a score for label 1 (anomaly).
+
+    The chance that a random anomaly has a higher energy than a random normal
+    row (0.5 = no better than chance). Needs no threshold.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels, 1 = anomaly; both classes must be present.
+    energy : array-like of shape (n_samples,)
+        Energies, higher = more anomalous.
+
+    Examples
+    --------
+    >>> auroc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    labels, values = _ranking_inputs(y_true, energy)
+    return float(roc_auc_score(labels, values))
+
+
+def auprc(y_true: ArrayLike, energy: ArrayLike) -> float:
+    """Area under the precision-recall curve (average precision) of label 1 (anomaly).
+
+    More telling than :func:`auroc` when anomalies are rare: a random ranking
+    scores the anomaly ratio, not 0.5. Needs no threshold.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels, 1 = anomaly; both classes must be present.
+    energy : array-like of shape (n_samples,)
+        Energies, higher = more anomalous.
+
+    Examples
+    --------
+    >>> round(auprc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 4)
+    0.8333
+    """
+    labels, values = _ranking_inputs(y_true, energy)
+    return float(average_precision_score(labels, values))
+
+
+def _ranking_inputs(
+    y_true: ArrayLike, energy: ArrayLike
+) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+    labels = _as_labels(y_true, "y_true")  # (N,)
+    values = _as_energy(energy)  # (N,)
+    _check_same_length(labels, "y_true", values, "energy")
+    _check_both_classes(labels)
+    return labels, values
+
+
 def evaluate_energies(y_true: ArrayLike, energy: ArrayLike, ratio: float) -> EnergyEvaluation:
     """Score energies with the paper's protocol plus threshold-free metrics.
 
@@ -305,7 +396,7 @@ def evaluate_energies(y_true: ArrayLike, energy: ArrayLike, ratio: float) -> Ene
         precision=precision,
         recall=recall,
         f1=f1,
-        auroc=float(roc_auc_score(labels, values)),
-        auprc=float(average_precision_score(labels, values)),
+        auroc=auroc(labels, values),
+        auprc=auprc(labels, values),
         threshold=threshold,
     )

@@ -37,14 +37,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.metrics import precision_recall_curve
 
 from dagmm._version import __version__
-from dagmm.benchmark._util import atomic_write, atomic_write_text
-from dagmm.estimators.dagmm import DAGMM
-from dagmm.estimators.vae import VAE_PRESETS, VAEDetector
-from dagmm.evaluation import best_f1_threshold, precision_recall_f1
+from dagmm.estimators import DAGMM, VAE_PRESETS, VAEDetector
+from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import DatasetNotFoundError
+from dagmm.persistence import atomic_write
 
 __all__ = ["DigitSplit", "load_zero_six_split", "run_mnist_vae"]
 
@@ -164,9 +163,13 @@ def _threshold_curve(y_true: np.ndarray, distance: np.ndarray) -> dict[str, np.n
 def _scores(y_true: np.ndarray, energy: np.ndarray) -> dict[str, float]:
     threshold, f1 = best_f1_threshold(y_true, energy)
     precision, recall, _ = precision_recall_f1(y_true, (energy > threshold).astype(int))
+    area_roc, area_pr = auroc(y_true, energy), auprc(y_true, energy)
     return {
-        "roc_auc": float(roc_auc_score(y_true, energy)),
-        "pr_auc": float(average_precision_score(y_true, energy)),
+        "auroc": area_roc,
+        "auprc": area_pr,
+        # The names of dagmm <= 0.x's results.json, kept so readers of old files keep working.
+        "roc_auc": area_roc,
+        "pr_auc": area_pr,
         "best_f1": f1,
         "best_threshold": threshold,
         "precision_at_best": precision,
@@ -272,7 +275,7 @@ def _write_curve_csv(curve: dict[str, np.ndarray], path: Path) -> None:
                 int(curve["flagged"][i]),
             ]
         )
-    atomic_write_text(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 def _report(result: dict[str, Any]) -> str:
@@ -284,14 +287,14 @@ def _report(result: dict[str, Any]) -> str:
         f"{result['n_test']} rows with {result['n_outliers']} sixes. Binarised at {BINARIZE_AT}."
         + (" Quick mode (a smoke run, not a result)." if result["quick"] else ""),
         "",
-        "| model | score | ROC-AUC | PR-AUC | best F | precision | recall | threshold |",
+        "| model | score | AUROC | AUPRC | best F | precision | recall | threshold |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     rows = [("VAE", name, vae["scores"][name]) for name in vae["scores"]]
     rows.append(("DAGMM", "energy", dagmm))
     for model, score, m in rows:
         lines.append(
-            f"| {model} | {score} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {m['best_f1']:.4f} | "
+            f"| {model} | {score} | {m['auroc']:.4f} | {m['auprc']:.4f} | {m['best_f1']:.4f} | "
             f"{m['precision_at_best']:.4f} | {m['recall_at_best']:.4f} | {m['best_threshold']:.4g} |"
         )
     default = vae["default_threshold"]
@@ -440,6 +443,6 @@ def run_mnist_vae(
         "files": files,
         "seconds": time.perf_counter() - started,
     }
-    atomic_write_text(out / "results.json", json.dumps(result, indent=2) + "\n")
-    atomic_write_text(out / "report.md", _report(result))
+    atomic_write(out / "results.json", json.dumps(result, indent=2) + "\n")
+    atomic_write(out / "report.md", _report(result))
     return result

@@ -56,7 +56,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +67,7 @@ import torch
 from dagmm._version import __version__
 from dagmm.exceptions import DataError, ExportError
 from dagmm.export._graph import OPSET, GraphBuilder, mlp
+from dagmm.persistence import atomic_write
 
 __all__ = [
     "INPUT_NAME",
@@ -146,7 +146,7 @@ def _scaled_input(g: GraphBuilder, model: Any, x: str) -> str:
 
 def _dagmm_graph(g: GraphBuilder, model: Any, x: str) -> dict[str, str]:
     """Energy, memberships (float64) of the scaled rows ``x`` (float32)."""
-    from dagmm.math.reconstruction import NORM_FLOOR
+    from dagmm.math import NORM_FLOOR
 
     f64 = np.float64
     double = _tensor_types()[1]
@@ -247,7 +247,7 @@ def _vae_log_likelihood(g: GraphBuilder, model: Any, x: str, output: str) -> str
 
 def _vae_graph(g: GraphBuilder, model: Any, x: str) -> dict[str, str]:
     """The ``anomaly_score`` energy (float64) of the scaled rows ``x`` (float32)."""
-    from dagmm.nn.vae_net import ENCODER_LOG_VAR_RANGE
+    from dagmm.nn import ENCODER_LOG_VAR_RANGE
 
     f32, f64 = np.float32, np.float64
     double = _tensor_types()[1]
@@ -662,13 +662,5 @@ def export_onnx(
                     f"{report.checked_rows} synthetic rows (tolerance {CHECK_TOLERANCE:g}); "
                     "nothing was written. Please report this with the model"
                 )
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    report.path = out
+    report.path = atomic_write(out, data)
     return report

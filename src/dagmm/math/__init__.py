@@ -16,12 +16,21 @@ from dagmm.math.gmm import (
     sample_energy,
     weighted_moments,
 )
-from dagmm.math.reconstruction import reconstruction_features
+from dagmm.math.reconstruction import (
+    NORM_FLOOR,
+    check_reconstruction_features,
+    reconstruction_features,
+)
+from dagmm.math.scaling import CONSTANT_RTOL, constant_columns
 
 __all__ = [
+    "CONSTANT_RTOL",
+    "NORM_FLOOR",
     "GaussianMoments",
+    "check_reconstruction_features",
     "cholesky_checked",
     "combine_moments",
+    "constant_columns",
     "covariance_diagonal_penalty",
     "gmm_from_moments",
     "gmm_parameters",

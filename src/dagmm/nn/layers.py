@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from dagmm._suggest import closest
 
 ActivationSpec = str | Callable[[Tensor], Tensor] | type
 
@@ -39,8 +40,8 @@ class _FunctionActivation(nn.Module):
 
 
 def _unknown_activation(name: str, value: Any) -> ValueError:
-    suggestion = difflib.get_close_matches(str(value).lower(), ACTIVATIONS, n=1)
-    hint = f"; did you mean {suggestion[0]!r}?" if suggestion else ""
+    match = closest(str(value).lower(), ACTIVATIONS)
+    hint = f"; did you mean {match!r}?" if match is not None else ""
     return ValueError(
         f"{name}={value!r} is not a known activation: expected one of {sorted(ACTIVATIONS)}, "
         f"a torch function such as torch.tanh, or an nn.Module class such as torch.nn.ReLU{hint}"

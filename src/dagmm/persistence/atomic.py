@@ -34,6 +34,7 @@ __all__ = [
     "atomic_write",
     "fsync_dir",
     "fsync_file",
+    "replace_dir",
     "sweep_leftovers",
     "temp_path_for",
 ]
@@ -257,3 +258,32 @@ def atomic_write(
         atomic.abort()
         raise
     return atomic.commit()
+
+
+def replace_dir(complete: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Move a completely written folder ``complete`` to ``target``, replacing any old one.
+
+    For outputs that are folders written by another tool (Spark's Parquet
+    parts): write them beside ``target`` first, then call this. An existing
+    ``target`` is renamed aside, the new folder renamed into place and the
+    old one removed; if the second rename fails the old folder is put back.
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    source, target = Path(complete), Path(target)
+    if not target.exists():
+        os.replace(source, target)
+    else:
+        old = target.parent / f"{target.name}.{uuid.uuid4().hex[:12]}.old"
+        os.replace(target, old)
+        try:
+            os.replace(source, target)
+        except BaseException:
+            os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    fsync_dir(target.parent)
+    return target

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagmm.persistence.atomic import atomic_write
+from dagmm.persistence import atomic_write
 
 __all__ = ["Figure", "Table", "render_report", "write_atomic"]
 
@@ -83,5 +83,12 @@ def render_report(
 
 
 def write_atomic(path: str | os.PathLike, content: str | bytes) -> Path:
-    """Write a file completely or not at all (see :func:`dagmm.persistence.atomic.atomic_write`)."""
+    """Deprecated: use :func:`dagmm.persistence.atomic_write` (removed in a later release)."""
+    import warnings
+
+    warnings.warn(
+        "dagmm.reporting.write_atomic is deprecated; use dagmm.persistence.atomic_write",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return atomic_write(path, content)

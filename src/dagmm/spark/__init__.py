@@ -290,6 +290,7 @@ def score_file(
     untouched.
     """
     from dagmm.exceptions import DataError
+    from dagmm.persistence import replace_dir
     from dagmm.workflow.detector import TabularDetector
 
     started = time.perf_counter()
@@ -319,13 +320,7 @@ def score_file(
         rows, flagged = _count_flagged(temporary)
         if rows == 0:
             raise DataError(f"'{source}' has no rows; there is nothing to score")
-        if target.exists():  # an earlier Spark output: swap, then remove it
-            old = target.parent / f"{target.name}.{uuid.uuid4().hex[:12]}.old"
-            os.replace(target, old)
-            os.replace(temporary, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temporary, target)
+        replace_dir(temporary, target)  # an earlier Spark output is swapped out and removed
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return SparkScoreReport(rows, flagged, cut, policy, target, time.perf_counter() - started)

@@ -14,15 +14,15 @@ transforming.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from dagmm._suggest import suggest  # noqa: F401  (the one "did you mean", re-exported for the tabular modules)
 from dagmm.exceptions import DataError
 
 #: Label given to a missing category when ``handle_missing="impute"``.
@@ -57,12 +57,6 @@ def name_list(names: Iterable[str], limit: int = 20) -> str:
     if len(names) > limit:
         shown += f", ... ({len(names) - limit} more)"
     return shown
-
-
-def suggest(name: str, candidates: Sequence[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` when a close match exists, else ``""``."""
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def as_frame(data: object) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from typing import IO, Any
 import pandas as pd
 
 from dagmm.exceptions import DataError
-from dagmm.persistence.atomic import AtomicPath
+from dagmm.persistence import AtomicPath
 from dagmm.tabular._columns import name_list, suggest
 
 try:  # the strings read_csv reads as missing by default

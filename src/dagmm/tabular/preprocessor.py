@@ -48,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from dagmm._vocabulary import PYTHON, current, option_name, option_setting
 from dagmm.exceptions import DataError, ModelFileError
-from dagmm.math.scaling import constant_columns
+from dagmm.math import constant_columns
 from dagmm.tabular._columns import (
     DATE_FORMATS,
     MISSING_LABEL,

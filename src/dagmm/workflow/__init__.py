@@ -22,6 +22,7 @@ from dagmm.workflow.evaluation import (
     EvaluationReport,
     evaluate_detector,
     evaluate_file,
+    write_evaluation_report,
     write_report,
 )
 from dagmm.workflow.fitting import FitReport, fit_file
@@ -57,5 +58,6 @@ __all__ = [
     "resolve_options",
     "score_file",
     "tune_file",
+    "write_evaluation_report",
     "write_report",
 ]

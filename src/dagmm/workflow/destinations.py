@@ -58,7 +58,7 @@ def check_model_destination(
     path: str | os.PathLike, *, option: str = "--out", inputs: Iterable[str | os.PathLike] = ()
 ) -> Path:
     """Raise unless a model directory may be saved at ``path`` (see the module docstring)."""
-    from dagmm.persistence.model_dir import is_model_dir  # the rule the writer applies
+    from dagmm.persistence import is_model_dir  # the rule the writer applies
 
     target = Path(path)
     _not_an_input(target, inputs, option)

@@ -35,8 +35,7 @@ from sklearn.exceptions import NotFittedError
 
 from dagmm._version import __version__
 from dagmm._vocabulary import OPTIONS, PYTHON, vocabulary
-from dagmm.estimators import DAGMM
-from dagmm.estimators._base import _data_parallel_group
+from dagmm.estimators import DAGMM, data_parallel_group
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.tabular import TabularPreprocessor
@@ -222,7 +221,7 @@ class TabularDetector:
         self, data: pd.DataFrame, validation: pd.DataFrame | None, progress: bool
     ) -> TabularDetector:
         started = time.perf_counter()
-        group = _data_parallel_group(self.model if self.model is not None else DAGMM)
+        group = data_parallel_group(self.model if self.model is not None else DAGMM)
         if group is not None:  # inside dagmm.distributed.data_parallel(): data is this rank's shard
             if validation is not None:
                 raise ValueError("a data-parallel fit takes no validation table; leave it out")

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
-from dagmm.evaluation import best_f1_threshold, precision_recall_f1
+from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import DataError
+from dagmm.persistence import atomic_write
 from dagmm.tabular import iter_table_chunks
 from dagmm.tabular._columns import as_frame
 from dagmm.workflow.detector import TabularDetector
@@ -33,7 +33,13 @@ from dagmm.workflow.scoring import (
     needed_columns,
 )
 
-__all__ = ["EvaluationReport", "evaluate_detector", "evaluate_file", "write_report"]
+__all__ = [
+    "EvaluationReport",
+    "evaluate_detector",
+    "evaluate_file",
+    "write_evaluation_report",
+    "write_report",
+]
 
 #: Most rows per class drawn in the latent-space figure.
 LATENT_POINTS_PER_CLASS = 3000
@@ -56,9 +62,9 @@ class EvaluationReport:
         A sample of the mixture inputs and their labels.
     latent_names : list of str
     out_dir : Path or None
-        Where :func:`write_report` wrote the report.
+        Where :func:`write_evaluation_report` wrote the report.
     skipped_plots : list of str
-        Figures :func:`write_report` could not draw (matplotlib is missing).
+        Figures :func:`write_evaluation_report` could not draw (matplotlib is missing).
     """
 
     metrics: dict[str, Any]
@@ -217,8 +223,8 @@ def evaluate_detector(
         "rows": int(energy.size),
         "anomalies": int(is_anomaly.sum()),
         "label_col": label_col,
-        "auroc": float(roc_auc_score(is_anomaly, energy)),
-        "auprc": float(average_precision_score(is_anomaly, energy)),
+        "auroc": auroc(is_anomaly, energy),
+        "auprc": auprc(is_anomaly, energy),
         "at_model_threshold": {
             **_at_threshold(is_anomaly, energy, detector.threshold_),
             "policy": detector.threshold_policy_.describe(),
@@ -234,7 +240,9 @@ def _format(value: float) -> str:
     return f"{value:.4f}"
 
 
-def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title: str = "") -> Path:
+def write_evaluation_report(
+    report: EvaluationReport, out_dir: str | os.PathLike, *, title: str = ""
+) -> Path:
     """Write ``metrics.json``, the figures (PNG) and ``report.html`` into ``out_dir``.
 
     Each file is written atomically. Without matplotlib the figures are
@@ -285,7 +293,7 @@ def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title:
         if not drawn:
             continue
         png = reporting.figure_png(draw())
-        reporting.write_atomic(root / name, png)
+        atomic_write(root / name, png)
         embedded.append(reporting.Figure(caption, png))
     report.skipped_plots = [] if drawn else list(figures)
     if not drawn:
@@ -341,8 +349,8 @@ def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title:
     intro = f"Label column {m['label_col']!r}; generated {time.strftime('%Y-%m-%d %H:%M:%S')}."
     if not drawn:
         intro += f" No figures: {reporting.MISSING_MATPLOTLIB}."
-    reporting.write_atomic(root / METRICS_FILE, json.dumps(m, indent=2) + "\n")
-    html_path = reporting.write_atomic(
+    atomic_write(root / METRICS_FILE, json.dumps(m, indent=2) + "\n")
+    html_path = atomic_write(
         root / REPORT_FILE,
         reporting.render_report(title or "dagmm evaluation", intro, tables, embedded),
     )
@@ -378,5 +386,18 @@ def evaluate_file(
         progress=progress,
     )
     if out_dir is not None:
-        write_report(report, out_dir, title=f"dagmm evaluation of {Path(data).name}")
+        write_evaluation_report(report, out_dir, title=f"dagmm evaluation of {Path(data).name}")
     return report
+
+
+def write_report(report: EvaluationReport, out_dir: str | os.PathLike, *, title: str = "") -> Path:
+    """Deprecated name of :func:`write_evaluation_report` (removed in a later release)."""
+    import warnings
+
+    warnings.warn(
+        "dagmm.workflow.write_report is deprecated; use write_evaluation_report (the "
+        "benchmark's report writer is dagmm.benchmark.write_benchmark_report)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return write_evaluation_report(report, out_dir, title=title)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagmm.math.reconstruction import check_reconstruction_features
+from dagmm.math import check_reconstruction_features
 from dagmm.tabular._columns import suggest
 from dagmm.workflow.thresholds import DEFAULT_CONTAMINATION, ThresholdPolicy
 

@@ -4,8 +4,8 @@ Three policies, each stored in the model directory with the energy it gave:
 
 ``contamination``
     The ``1 - c`` quantile of the training energies: about a fraction ``c`` of
-    the training rows lie above it (the scikit-learn outlier convention, and
-    what :class:`~dagmm.DAGMM` does by itself).
+    the training rows lie above it (:func:`~dagmm.evaluation.contamination_threshold`,
+    the rule :class:`~dagmm.DAGMM` applies by itself).
 ``fpr``
     The lowest energy that flags at most a fraction ``f`` of the training rows
     (:func:`~dagmm.evaluation.threshold_for_fpr`): a target false-positive
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagmm.evaluation import best_f1_threshold, threshold_for_fpr
+from dagmm.evaluation import best_f1_threshold, contamination_threshold, threshold_for_fpr
 from dagmm.exceptions import ModelFileError
 
 __all__ = [
@@ -140,9 +140,7 @@ class ThresholdPolicy:
             validation rows; required by ``"f1"``.
         """
         if self.kind == "contamination":
-            return float(
-                np.percentile(np.asarray(reference, dtype=np.float64), 100.0 * (1.0 - self.value))
-            )
+            return contamination_threshold(reference, self.value)
         if self.kind == "fpr":
             return threshold_for_fpr(reference, self.value)
         if validation_energy is None or validation_anomaly is None:

@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm.auto import tqdm
 
 from dagmm._vocabulary import OPTIONS, vocabulary
 from dagmm.estimators import DAGMM
-from dagmm.evaluation import best_f1_threshold, precision_recall_f1
+from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import CovarianceError, DataError, TrainingDivergedError
+from dagmm.persistence import atomic_write
 from dagmm.tabular import SUPPORTED_EXTENSIONS, AtomicTableWriter, read_table
 from dagmm.workflow.detector import TabularDetector
 from dagmm.workflow.labels import require_column
@@ -127,9 +127,9 @@ class TuneReport:
 
 def _metric(name: str, is_anomaly: np.ndarray, energy: np.ndarray) -> float:
     if name == "auprc":
-        return float(average_precision_score(is_anomaly, energy))
+        return auprc(is_anomaly, energy)
     if name == "auroc":
-        return float(roc_auc_score(is_anomaly, energy))
+        return auroc(is_anomaly, energy)
     return best_f1_threshold(is_anomaly.astype(np.int8), energy)[1]
 
 
@@ -295,7 +295,7 @@ def tune_file(
 
     if reporting.matplotlib_available():
         figure = reporting.trials_figure(table["number"], table["value"], table["state"], metric)
-        reporting.write_atomic(root / TRIALS_PLOT, reporting.figure_png(figure))
+        atomic_write(root / TRIALS_PLOT, reporting.figure_png(figure))
     else:
         import warnings
 
@@ -311,8 +311,8 @@ def tune_file(
     test_metrics = {
         "rows": int(split.test.size),
         "anomalies": int(y_test.sum()),
-        "auroc": float(roc_auc_score(y_test, test_energy)),
-        "auprc": float(average_precision_score(y_test, test_energy)),
+        "auroc": auroc(y_test, test_energy),
+        "auprc": auprc(y_test, test_energy),
         "precision": precision,
         "recall": recall,
         "f1": f1,
@@ -346,9 +346,8 @@ def tune_file(
         },
         "trials": counts,
     }
-    from dagmm.reporting import write_atomic
 
-    write_atomic(root / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
+    atomic_write(root / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
     return report
 
 
