@@ -190,6 +190,7 @@ RENAMED_PARAMETERS: dict[str, str] = {
     "lr": "learning_rate",
     "dropout": "est_dropout_ratio",
     "dropout_ratio": "est_dropout_ratio",
+    "restarts": "n_restarts",
     "threads": "n_jobs",
 }
 
