@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from dagmm import DAGMM
+from dagmm.estimators.widths import default_comp_hiddens, default_minibatch_size
 from dagmm.evaluation import best_f1_threshold
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.workflow import TabularDetector, ThresholdPolicy
-from dagmm.estimators.widths import default_comp_hiddens, default_minibatch_size
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagmm.tabular.TabularWarning")
 

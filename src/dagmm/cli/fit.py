@@ -61,7 +61,8 @@ def fit(
 
     values = dict(locals())
     check_model_destination(out, inputs=[data])
-    options = opt.fit_options(values)
+    with opt.warnings_as_lines():  # a deprecated option name in a config file says so
+        options = opt.fit_options(values)
     quiet = quiet or os.environ.get("RANK", "0") != "0"  # under torchrun, rank 0 speaks
     opt.info(f"reading '{data}'", quiet)
     if options.detector == "dagmm":

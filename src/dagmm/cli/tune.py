@@ -61,7 +61,8 @@ def tune(
 
     values = dict(locals())
     check_output_directory(out, SUMMARY_FILE, inputs=[data])
-    options = opt.fit_options(values)
+    with opt.warnings_as_lines():  # a deprecated option name in a config file says so
+        options = opt.fit_options(values)
     if not options.label_col:
         raise ValueError("tuning needs labels: give the label column with --label-col")
     opt.info(f"reading '{data}'", quiet)
