@@ -69,13 +69,12 @@ def fit_options(values: dict[str, Any]) -> FitOptions:
         message = str(exc)
         if config is not None and str(config) in message:
             raise
-        named = [name for name, value in given.items() if value is not None]
         message = re.sub(
             r"The '(\w+)' parameter of \w+ must be",
             lambda match: f"{flag_of(match.group(1))} must be",
             message,
         )
-        for name in sorted(named, key=len, reverse=True):
+        for name in sorted(given, key=len, reverse=True):
             message = re.sub(rf"(?<![\w'-]){name}(?![\w'])", flag_of(name), message)
             message = message.replace(f"'{name}'", flag_of(name))
         if message == str(exc):
