@@ -259,7 +259,7 @@ class FitOptions:
         ``make_model().get_params()`` shows); widths and minibatch sizes left
         as None are chosen by the estimator from the training data.
         """
-        known = detector_class(self.detector)._get_param_names()
+        known = detector_class(self.detector)().get_params(deep=False)
         defaults = {name: value for name, (value, _) in WORKFLOW_DEFAULTS.items() if name in known}
         defaults["random_state"] = self.random_state
         if self.contamination is not None:
@@ -335,7 +335,7 @@ WORKFLOW_FIELDS: tuple[str, ...] = tuple(name for name in _FIELDS if name != "pa
 
 def parameter_names(detector: str) -> tuple[str, ...]:
     """The detector's parameters that options may set (all but the workflow-owned ones)."""
-    names = detector_class(detector)._get_param_names()
+    names = detector_class(detector)().get_params(deep=False)
     return tuple(n for n in names if n not in _WORKFLOW_OWNED and n not in WORKFLOW_FIELDS)
 
 
