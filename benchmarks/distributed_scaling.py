@@ -114,7 +114,7 @@ def scoring_throughput(rows: int, features: int, master: str) -> dict:
         frame = pd.DataFrame(_data(rows, features), columns=[f"x{i}" for i in range(features)])
         frame.insert(0, "id", [f"r{i}" for i in range(rows)])
         frame.to_parquet(root / "data.parquet", index=False)
-        options = FitOptions(id_cols=("id",), epochs=1, device="cpu")
+        options = FitOptions(id_cols=("id",), epoch_size=1, device="cpu")
         TabularDetector.from_options(options).fit(frame.iloc[:20_000]).save(root / "model")
         timings = {}
         started = time.perf_counter()

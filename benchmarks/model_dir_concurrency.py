@@ -56,10 +56,10 @@ def main() -> None:
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(400, 4)), columns=list("abcd"))
-    options = FitOptions(epochs=2, batch_size=64, comp_hiddens=(6, 1), est_hiddens=(4, 2),
+    options = FitOptions(epoch_size=2, minibatch_size=64, comp_hiddens=(6, 1), est_hiddens=(4, 2),
                          device="cpu")
     first = TabularDetector.from_options(options).fit(frame)
-    second = TabularDetector.from_options(FitOptions(**{**options.__dict__, "seed": 1})).fit(
+    second = TabularDetector.from_options(FitOptions(**{**options.__dict__, "random_state": 1})).fit(
         frame * 3
     )
     rows = frame.head(1)

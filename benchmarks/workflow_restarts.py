@@ -36,7 +36,7 @@ def main() -> None:
         table = table.drop(columns=["Time"])
         order = np.random.default_rng(draw).permutation(len(table))
         train, test = table.iloc[order[: len(table) // 2]], table.iloc[order[len(table) // 2 :]]
-        options = FitOptions(restarts=args.restarts, seed=draw, device="cpu")
+        options = FitOptions(n_restarts=args.restarts, random_state=draw, device="cpu")
         detector = TabularDetector.from_options(options).fit(train.drop(columns=["Class"]))
         energy = detector.energy(test.drop(columns=["Class"]))
         labels = test["Class"].to_numpy()

@@ -43,7 +43,9 @@ def main() -> None:
 
     spark = spark_session(args.master, app_name="dagmm-at-scale")
     spark.sparkContext.setLogLevel("ERROR")
-    options = FitOptions(label_col="Class", id_cols=("txn_id",), drop_cols=("Time",), epochs=5, seed=0)
+    options = FitOptions(
+        label_col="Class", id_cols=("txn_id",), drop_cols=("Time",), epoch_size=5, random_state=0
+    )
     print(fit_with_distributor(data, workdir / "model", options, num_processes=args.processes))
 
     scored = score(spark.read.parquet(str(data)), workdir / "model", explain=True)

@@ -10,7 +10,6 @@ parameter. (The newcomer was told to use ``datetime_cols`` and
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 import warnings
@@ -27,11 +26,12 @@ from dagmm.cli import app, main
 from dagmm.cli.app import _register_commands
 from dagmm.tabular import TabularPreprocessor
 from dagmm.workflow import FitOptions, TabularDetector, resolve_options
+from dagmm.workflow.options import option_names
 
 N = 120
 TINY = ["--epochs", "1", "--batch-size", "64", "--comp-hiddens", "8,2", "--est-hiddens", "4,2",
         "--device", "cpu"]  # fmt: skip
-TINY_OPTIONS = {"epochs": 1, "batch_size": 64, "comp_hiddens": (8, 2), "est_hiddens": (4, 2),
+TINY_OPTIONS = {"epoch_size": 1, "minibatch_size": 64, "comp_hiddens": (8, 2), "est_hiddens": (4, 2),
                 "device": "cpu"}  # fmt: skip
 
 
@@ -40,7 +40,8 @@ def _params(cls: type) -> set[str]:
 
 
 PREPROCESSOR_NAMES = _params(TabularPreprocessor)
-OPTION_FIELDS = {field.name for field in dataclasses.fields(FitOptions)}
+#: What options, config files and the Python workflow call settings: the estimators' names.
+OPTION_FIELDS = set(option_names("dagmm")) | set(option_names("vae"))
 #: Every Python-side option name a message could mention.
 PYTHON_NAMES = PREPROCESSOR_NAMES | OPTION_FIELDS | _params(DAGMM) | _params(VAEDetector)
 
@@ -206,7 +207,7 @@ def test_fit_options_messages_name_fit_options_fields():
                 assert names <= OPTION_FIELDS, message
                 text.append(message)
         for bad in ({"contamination": 0.1, "threshold_fpr": 0.1}, {"threshold_f1": True},
-                    {"learning_rate": -1.0}, {"normal_label": "ok"}, {"epochs": 0}):  # fmt: skip
+                    {"learning_rate": -1.0}, {"normal_label": "ok"}, {"epoch_size": -1}):  # fmt: skip
             for message in python_messages(lambda b=bad: resolve_options(b)):
                 flags, names = mentioned(message, columns)
                 assert names <= OPTION_FIELDS, message

@@ -30,7 +30,7 @@ def test_version(capsys):
 
 
 def test_usage_error_exit_code(capsys):
-    assert main(["demo", "--epochs", "0"]) == 2
+    assert main(["demo", "--epochs", "-1"]) == 2
     assert "epochs" in capsys.readouterr().err
 
 

@@ -127,7 +127,7 @@ def test_main_returns_exit_codes_and_score_threshold_override(
 def test_config_file_and_command_line_precedence(data_dir, tiny_args, tmp_path):
     config = tmp_path / "fit.toml"
     config.write_text(
-        'label_col = "label"\nid_cols = ["txn_id"]\nepochs = 50\nthreshold_fpr = 0.05\n'
+        'label_col = "label"\nid_cols = ["txn_id"]\nepoch_size = 50\nthreshold_fpr = 0.05\n'
         "comp_hiddens = [8, 2]\nest_hiddens = [4, 2]\n"
     )
     code = main(

@@ -40,8 +40,8 @@ def test_sharded_preprocessor_equals_whole_table_fit(on_ranks):
     missing_frame = make_transactions(60, random_state=1)
     missing_frame.loc[55, "amount"] = np.nan
     labelled = make_transactions(120, anomaly_fraction=0.05, random_state=2)
-    options = dict(label_col="label", id_cols=("txn_id",), epochs=2, batch_size=32,
-                   comp_hiddens=(6, 2), est_hiddens=(4, 2), device="cpu", seed=0)
+    options = dict(label_col="label", id_cols=("txn_id",), epoch_size=2, minibatch_size=32,
+                   comp_hiddens=(6, 2), est_hiddens=(4, 2), device="cpu", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         one = TabularDetector.from_options(FitOptions(**options)).fit(labelled)

@@ -80,7 +80,7 @@ def test_n_jobs_is_saved_and_the_cli_flag_reaches_the_model(tmp_path):
 
     assert FitOptions(n_jobs=2).model_params()["n_jobs"] == 2
     assert resolve_options({"n_jobs": -1}).n_jobs == -1
-    with pytest.raises(ValueError, match="n_jobs = 0 .* -1 for every core"):
+    with pytest.raises(ValueError, match=r"'n_jobs' parameter of DAGMM .* Got 0 instead"):
         resolve_options({"n_jobs": 0})
     X = np.random.default_rng(0).normal(size=(100, 4))
     model = DAGMM(comp_hiddens=(8, 2), epoch_size=1, n_jobs=3).fit(X)

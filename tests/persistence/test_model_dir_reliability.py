@@ -217,11 +217,11 @@ def test_two_writers_at_once_queue_up(two_models, tmp_path):
 def test_tabular_detector_reads_the_directory_once(monkeypatch, tmp_path):
     import pandas as pd
 
+    from dagmm.estimators import _base as detector_module  # the estimator reads for the pipeline
     from dagmm.workflow import FitOptions, TabularDetector
-    from dagmm.workflow import detector as detector_module
 
     frame = pd.DataFrame({"a": np.arange(120.0) % 7, "b": np.arange(120.0) % 5})
-    options = FitOptions(epochs=1, batch_size=64, comp_hiddens=(4, 1), est_hiddens=(3, 2),
+    options = FitOptions(epoch_size=1, minibatch_size=64, comp_hiddens=(4, 1), est_hiddens=(3, 2),
                          device="cpu")
     path = TabularDetector.from_options(options).fit(frame).save(tmp_path / "m")
     calls = []
@@ -359,7 +359,7 @@ def workflow_model(tmp_path_factory) -> Path:
     from dagmm.workflow import FitOptions, TabularDetector
 
     frame = pd.DataFrame({"a": np.arange(150.0) % 7, "b": np.arange(150.0) % 5})
-    options = FitOptions(epochs=1, batch_size=64, comp_hiddens=(4, 1), est_hiddens=(3, 2),
+    options = FitOptions(epoch_size=1, minibatch_size=64, comp_hiddens=(4, 1), est_hiddens=(3, 2),
                          device="cpu")
     root = tmp_path_factory.mktemp("workflow")
     return TabularDetector.from_options(options).fit(frame).save(root / "model")

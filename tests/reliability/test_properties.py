@@ -165,7 +165,7 @@ def test_preprocessing_gives_finite_features_or_one_clear_error(frame, handle_mi
 def test_fit_and_score_files_keep_ids_and_give_finite_scores(frame, suffix):
     from dagmm.workflow import FitOptions, TabularDetector, score_file
 
-    options = FitOptions(id_cols=("id",), epochs=1, batch_size=32, comp_hiddens=(4, 1),
+    options = FitOptions(id_cols=("id",), epoch_size=1, minibatch_size=32, comp_hiddens=(4, 1),
                          est_hiddens=(3, 2), device="cpu", impute=True)
     with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -282,7 +282,7 @@ def _saved_workflow_model() -> tuple[Path, pd.DataFrame]:
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"id": [f"r{i}" for i in range(120)], "x": rng.normal(size=120),
                           "kind": rng.choice(["a", "b"], 120), "flag": rng.choice([True, False], 120)})
-    options = FitOptions(id_cols=("id",), epochs=1, batch_size=64, comp_hiddens=(4, 1),
+    options = FitOptions(id_cols=("id",), epoch_size=1, minibatch_size=64, comp_hiddens=(4, 1),
                          est_hiddens=(3, 2), device="cpu")
     root = Path(tempfile.mkdtemp(prefix="dagmm-property-"))
     with warnings.catch_warnings():

@@ -105,8 +105,8 @@ def test_engine_options_are_checked(files, capsys):
 def test_torch_distributor_fit_equals_one_process_fit(spark, files):
     from dagmm.spark import fit_with_distributor
 
-    options = FitOptions(label_col="label", id_cols=("txn_id",), epochs=2, batch_size=64,
-                         comp_hiddens=(8, 2), est_hiddens=(4, 2), device="cpu", seed=0)
+    options = FitOptions(label_col="label", id_cols=("txn_id",), epoch_size=2, minibatch_size=64,
+                         comp_hiddens=(8, 2), est_hiddens=(4, 2), device="cpu", random_state=0)
     summary = fit_with_distributor(files / "new", files / "model_td", options, num_processes=2)
     assert summary.startswith("fitted on")
     assert main(["fit", str(files / "new"), "--out", str(files / "model_one"), "--quiet", *TINY]) == 0

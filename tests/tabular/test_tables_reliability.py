@@ -46,7 +46,7 @@ def model(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("model")
     frame = _table(300)
     frame.insert(0, "txn_id", [f"t{i}" for i in range(len(frame))])
-    options = FitOptions(label_col="label", id_cols=("txn_id",), epochs=1, batch_size=64,
+    options = FitOptions(label_col="label", id_cols=("txn_id",), epoch_size=1, minibatch_size=64,
                          comp_hiddens=(6, 1), est_hiddens=(4, 2), device="cpu")
     return TabularDetector.from_options(options).fit(frame).save(root / "model")
 

@@ -19,8 +19,8 @@ from dagmm.workflow.synthetic import make_transactions
 TINY = FitOptions(
     label_col="label",
     id_cols=("txn_id",),
-    epochs=2,
-    batch_size=64,
+    epoch_size=2,
+    minibatch_size=64,
     comp_hiddens=(8, 2),
     est_hiddens=(4, 2),
     device="cpu",

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from dagmm import DAGMM
+from dagmm.estimators.widths import default_comp_hiddens, default_minibatch_size
 from dagmm.evaluation import best_f1_threshold
 from dagmm.exceptions import DataError, ModelFileError
 from dagmm.workflow import TabularDetector, ThresholdPolicy
-from dagmm.workflow.options import auto_batch_size, auto_comp_hiddens
 
 pytestmark = pytest.mark.filterwarnings("ignore::dagmm.tabular.TabularWarning")
 
@@ -212,10 +212,22 @@ def test_default_detector_fits_a_frame_without_labels(train_frame):
 
 
 def test_unset_batch_size_and_widths_are_chosen_from_the_data(train_frame, tiny):
-    options = dataclasses.replace(tiny, batch_size=None, comp_hiddens=None, epochs=1)
+    # The workflow passes None and the estimator applies its own rule: one width rule.
+    options = dataclasses.replace(tiny, minibatch_size=None, comp_hiddens=None, epoch_size=1)
     detector = TabularDetector.from_options(options).fit(train_frame)
     n_features = len(detector.preprocessor_.feature_names_out_)
-    assert detector.model_.minibatch_size == auto_batch_size(380) == 64
-    assert detector.model_.comp_hiddens == auto_comp_hiddens(n_features) == (10, 5)
+    assert detector.model_.minibatch_size is None and detector.model_.comp_hiddens is None
+    # DAGMM() on the same features builds the same network and gives the same energies.
+    normal = detector.features(train_frame[train_frame["label"] == "normal"])
+    plain = DAGMM(**options.model_params()).fit(normal)
+    shapes = {key: tuple(value.shape) for key, value in plain.module_.state_dict().items()}
+    assert shapes == {k: tuple(v.shape) for k, v in detector.model_.module_.state_dict().items()}
+    assert shapes["compression.encoder.0.weight"][0] == 10  # default_comp_hiddens: (10, 5)
+    assert default_minibatch_size(380) == 64 and default_comp_hiddens(n_features) == (10, 5)
+    np.testing.assert_array_equal(
+        detector.energy(train_frame), plain.energy(detector.features(train_frame))
+    )
     with pytest.raises(ValueError, match="auto_params=.*'epochs'"):
         TabularDetector(auto_params=("epochs",)).fit(train_frame)
+    with pytest.warns(DeprecationWarning, match="minibatch_size=None"):
+        TabularDetector(DAGMM(minibatch_size=64), auto_params=("batch_size",)).new_model()

@@ -193,10 +193,10 @@ def test_tune_file_writes_model_trials_and_test_rows(tiny, tmp_path):
         "width",
         "latent",
         "components",
-        "epochs",
-        "batch_size",
+        "epoch_size",
+        "minibatch_size",
     } <= set(trials.columns)
-    assert trials["epochs"].between(1, 2).all()
+    assert trials["epoch_size"].between(1, 2).all()
     assert report.best_value == pytest.approx(trials["value"].max())
     split = holdout_split((frame["label"] == "fraud").to_numpy(), train_fraction=0.8, seed=0)
     test_rows = read_table(out / "test.csv")

@@ -25,10 +25,8 @@ def demo(
     from dagmm.demo import run_demo
     from dagmm.workflow.destinations import check_model_destination
 
-    if epochs < 1:  # the same check and words as `dagmm fit --epochs`
-        raise ValueError(
-            f"--epochs = {epochs} in the command line is invalid: expected an integer >= 1"
-        )
+    # The same check and words as `dagmm fit --epochs`: the estimator's own.
+    opt.fit_options({"epoch_size": epochs, "random_state": seed, "n_jobs": threads})
     check_model_destination(out)
     result = run_demo(
         out,

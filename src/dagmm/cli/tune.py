@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from dagmm.cli import _shared as opt
+from dagmm.cli._flags import option
 from dagmm.cli.app import Command, app
 
 _DATA = typer.Argument(..., metavar="DATA", help="Labelled table: .csv, .tsv, .parquet (.gz allowed).")
@@ -21,16 +22,6 @@ _TRAIN_FRACTION = typer.Option(
     help="Share of normal rows to train on; the rest and the anomalies are halved into validation and test.",
 )
 _TIMEOUT = typer.Option(None, "--timeout", help="Stop starting trials after this many seconds.")
-_EPOCHS = typer.Option(
-    None,
-    "--epochs",
-    help="Most epochs of a trial (trials search a quarter of it to all of it). [default: 100]",
-)
-_THRESHOLD_F1 = typer.Option(
-    None, "--threshold-f1/--no-threshold-f1", help="Threshold: best F1 on the validation rows."
-)
-
-
 @app.command(cls=Command)
 def tune(
     data: Path = _DATA,
@@ -40,34 +31,38 @@ def tune(
     metric: str = _METRIC,
     train_fraction: float = _TRAIN_FRACTION,
     timeout: float | None = _TIMEOUT,
+    detector: str | None = option("detector"),
     normal_label: str | None = opt.NORMAL_LABEL,
-    drop_cols: str | None = opt.DROP_COLS,
-    id_cols: str | None = opt.ID_COLS,
-    categorical_cols: str | None = opt.CATEGORICAL_COLS,
-    datetime_cols: str | None = opt.DATETIME_COLS,
-    impute: bool | None = opt.IMPUTE,
-    max_categories: int | None = opt.MAX_CATEGORIES,
+    drop_cols: str | None = option("drop_cols"),
+    id_cols: str | None = option("id_cols"),
+    categorical_cols: str | None = option("categorical_cols"),
+    datetime_cols: str | None = option("datetime_cols"),
+    impute: bool | None = option("impute"),
+    max_categories: int | None = option("max_categories"),
     config: Path | None = opt.CONFIG,
-    epochs: int | None = _EPOCHS,
-    dropout: float | None = opt.DROPOUT,
-    restarts: int | None = opt.RESTARTS,
-    reconstruction_features: str | None = opt.RECONSTRUCTION_FEATURES,
-    contamination: float | None = opt.CONTAMINATION,
-    threshold_fpr: float | None = opt.THRESHOLD_FPR,
-    threshold_f1: bool | None = _THRESHOLD_F1,
+    epoch_size: int | None = option(
+        "epoch_size", " Trials search a quarter of it to all of it."
+    ),
+    est_dropout_ratio: float | None = option("est_dropout_ratio"),
+    n_restarts: int | None = option("n_restarts"),
+    reconstruction_features: str | None = option("reconstruction_features"),
+    contamination: float | None = option("contamination"),
+    threshold_fpr: float | None = option("threshold_fpr"),
+    threshold_f1: bool | None = option("threshold_f1"),
     device: str | None = opt.DEVICE,
-    seed: int | None = opt.SEED,
-    threads: int | None = opt.THREADS,
+    random_state: int | None = option("random_state"),
+    n_jobs: int | None = opt.THREADS,
     quiet: bool = opt.QUIET,
 ) -> None:
-    """Search learning rate, lambdas, widths, latent size, components, epochs and batch size."""
+    """Search learning rate, widths, latent size, epochs and batch size (DAGMM: also lambdas and components)."""
     from dagmm.workflow import tune_file
     from dagmm.workflow.destinations import check_output_directory
     from dagmm.workflow.tuning import SUMMARY_FILE
 
     values = dict(locals())
     check_output_directory(out, SUMMARY_FILE, inputs=[data])
-    options = opt.fit_options(values)
+    with opt.warnings_as_lines():  # a deprecated option name in a config file says so
+        options = opt.fit_options(values)
     if not options.label_col:
         raise ValueError("tuning needs labels: give the label column with --label-col")
     opt.info(f"reading '{data}'", quiet)

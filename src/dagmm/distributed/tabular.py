@@ -246,7 +246,9 @@ def sharded_reference_energies(energy: np.ndarray, group: ProcessGroup) -> np.nd
 
 def fit_detector_sharded(detector: TabularDetector, shard: pd.DataFrame, group: ProcessGroup,
                          *, progress: bool = False) -> TabularDetector:
-    """``detector.fit(all ranks' rows)`` with this rank holding ``shard``; every rank gets the fit.
+    """``detector.fit(all ranks' rows)`` with this rank holding ``shard``: a new fitted detector.
+
+    Every rank gets the same fit; ``detector`` itself is left as it is.
 
     Rows labelled anomalous (``label_col``) are left out of training as in a
     one-process fit. The ``f1`` threshold policy (which holds out labelled
@@ -254,12 +256,9 @@ def fit_detector_sharded(detector: TabularDetector, shard: pd.DataFrame, group: 
     """
     import time
 
-    from sklearn.base import clone
-
-    from dagmm import DAGMM
     from dagmm.distributed import data_parallel
     from dagmm.tabular._columns import as_frame
-    from dagmm.workflow.options import FitOptions
+    from dagmm.workflow.detector import TabularDetector
 
     started = time.perf_counter()
     frame = as_frame(shard)
@@ -281,31 +280,30 @@ def fit_detector_sharded(detector: TabularDetector, shard: pd.DataFrame, group: 
         int(v) for v in group.total([len(frame), len(train), int(is_anomaly.sum())], dtype=torch.int64)
     )
     if n_train < 2:
-        raise DataError(f"only {n_train} normal row(s) to train on; DAGMM needs at least 2")
-    preprocessor = fit_preprocessor_sharded(detector._new_preprocessor(), train, group)
+        raise DataError(f"only {n_train} normal row(s) to train on; the model needs at least 2")
+    preprocessor = fit_preprocessor_sharded(detector.new_preprocessor(), train, group)
     X = preprocessor.transform(train)
-    model = clone(detector.model) if detector.model is not None else DAGMM(**FitOptions().model_params())
-    detector._choose_auto_params(model, n_train, X.shape[1])
-    model.set_params(verbose=1 if (progress and group.is_main) else 0)
+    model = detector.new_model(progress=progress and group.is_main)
     with data_parallel(group):
         model.fit(X)
-    model.set_params(verbose=detector.model.verbose if detector.model is not None else 0)
-    detector.preprocessor_ = preprocessor
-    detector.model_ = model
-    detector.reference_energies_ = sharded_reference_energies(model.energy(X), group)
-    detector.threshold_policy_ = policy
-    detector._apply_threshold(policy.threshold(detector.reference_energies_))
-    detector.training_ = {
-        "rows": n_rows,
-        "training_rows": n_train,
-        "anomalies_left_out": n_left_out,
-        "validation_rows": 0,
-        "columns": [str(name) for name in frame.columns],
-        "features": int(X.shape[1]),
-        "seconds": round(time.perf_counter() - started, 3),
-        "processes": group.world_size,
-    }
-    return detector
+    return TabularDetector.from_fitted(
+        preprocessor,
+        model,
+        sharded_reference_energies(model.energy(X), group),
+        threshold=policy,
+        label_col=detector.label_col,
+        normal_label=detector.normal_label,
+        training={
+            "rows": n_rows,
+            "training_rows": n_train,
+            "anomalies_left_out": n_left_out,
+            "validation_rows": 0,
+            "columns": [str(name) for name in frame.columns],
+            "features": int(X.shape[1]),
+            "seconds": round(time.perf_counter() - started, 3),
+            "processes": group.world_size,
+        },
+    )
 
 
 def fit_file_sharded(data, out, options=None, *, progress: bool = False):

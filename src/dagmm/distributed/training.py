@@ -48,6 +48,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from dagmm.distributed.collectives import ProcessGroup
+from dagmm.estimators.widths import default_minibatch_size
 from dagmm.math.gmm import GaussianMoments, combine_moments, shared_mixture_terms
 from dagmm.math.losses import reconstruction_error
 from dagmm.training import should_compile
@@ -293,7 +294,8 @@ def fit_module_sharded(estimator: DAGMM, data: Tensor, seed: int, group: Process
         validation: ShardedRows | None = ShardedRows(data, holdout[:n_val], offset)
     else:
         train, validation = ShardedRows(data, everything, offset), None
-    batch_size = min(int(estimator.minibatch_size), len(train))
+    rows = estimator.minibatch_size
+    batch_size = min(default_minibatch_size(n_global) if rows is None else int(rows), len(train))
     estimator.compiled_ = False  # DDP trains eagerly (the fused compiled step bypasses its hooks)
 
     def reconstruction_error_of_train() -> float:

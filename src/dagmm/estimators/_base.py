@@ -10,9 +10,10 @@ anomaly energy (``_energy_batch``) and the names of its fitted arrays.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
 from dagmm._suggest import closest
+from dagmm.estimators.widths import default_minibatch_size
 from dagmm.evaluation import contamination_threshold
 from dagmm.exceptions import ModelFileError
 from dagmm.math.scaling import constant_columns
@@ -194,6 +196,7 @@ RENAMED_PARAMETERS: dict[str, str] = {
     "lr": "learning_rate",
     "dropout": "est_dropout_ratio",
     "dropout_ratio": "est_dropout_ratio",
+    "restarts": "n_restarts",
     "threads": "n_jobs",
 }
 
@@ -211,8 +214,69 @@ def unknown_parameter_message(cls: type, name: str, known: list[str]) -> str:
     return message + f"; its parameters: {', '.join(known)}"
 
 
+def _detector_classes() -> dict[str, type]:
+    """Every detector class defined so far, by class name."""
+    found, todo = {}, [BaseDeepDetector]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.setdefault(sub.__name__, sub)
+            todo.append(sub)
+    return found
+
+
+def _detector_class(name: Any, root: Path) -> type:
+    classes = _detector_classes()
+    if name not in classes:
+        raise ModelFileError(
+            f"'{root}' holds a {name!r} model, which is not a detector dagmm can load; "
+            f"expected one of {', '.join(sorted(classes))}"
+        )
+    return classes[name]
+
+
 class BaseDeepDetector(OutlierMixin, BaseEstimator):
     """Base class of the torch-backed outlier detectors (not for direct use)."""
+
+    #: Named settings reached with :meth:`from_preset` (see :mod:`dagmm.estimators.presets`).
+    _presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    @classmethod
+    def preset_names(cls) -> tuple[str, ...]:
+        """Names :meth:`from_preset` accepts."""
+        return tuple(cls._presets)
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> BaseDeepDetector:
+        """A detector with the settings of a named preset, updated by ``overrides``.
+
+        Parameters
+        ----------
+        name : str
+            One of :meth:`preset_names` (:mod:`dagmm.estimators.presets`).
+        **overrides
+            Any constructor parameter, e.g. ``random_state=0``.
+        """
+        if name not in cls._presets:
+            raise ValueError(
+                f"unknown {cls.__name__} preset {name!r}: expected one of {sorted(cls._presets)}"
+            )
+        return cls(**{**cls._presets[name], **overrides})
+
+    def check_params(self) -> BaseDeepDetector:
+        """Check every parameter now, before any data: what ``fit`` would reject.
+
+        Raises one ValueError naming the parameter, the value and what is
+        expected (the constraint table, widths, activations and the other
+        rules ``fit`` applies). Widths left as None are checked at ``fit``,
+        when the input width is known.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._check_params(1)
+        return self
 
     def __new__(cls, *args: Any, **kwargs: Any) -> BaseDeepDetector:
         # Checked here, not in __init__, so that __init__ stays the plain list of
@@ -225,7 +289,7 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return super().__new__(cls)
 
     _parameter_constraints: ClassVar[dict] = {
-        "minibatch_size": [Interval(Integral, 1, None, closed="left")],
+        "minibatch_size": [None, Interval(Integral, 1, None, closed="left")],
         "epoch_size": [Interval(Integral, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "normalize": ["boolean", StrOptions(_NORMALIZE_OPTIONS)],
@@ -359,10 +423,90 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         """
         group = data_parallel_group(self)
         if group is not None:
-            self.threshold_ = float(group.quantiles(train_energy, 1.0 - self.contamination))
+            self.set_threshold(float(group.quantiles(train_energy, 1.0 - self.contamination)))
         else:
-            self.threshold_ = contamination_threshold(train_energy, self.contamination)
-        self.offset_ = -self.threshold_
+            self.set_threshold(energies=train_energy)
+
+    def set_threshold(
+        self,
+        threshold: float | None = None,
+        *,
+        energies: Any = None,
+        contamination: float | None = None,
+    ) -> BaseDeepDetector:
+        """Set the energy above which :meth:`predict` flags a row (``threshold_``, ``offset_``).
+
+        Give either the energy itself, or ``energies`` (usually of the
+        training rows) with the fraction of them to flag: ``threshold_`` is
+        then their ``1 - contamination`` quantile, the rule ``fit`` applies
+        to the training rows. Use it to move the threshold of a fitted model
+        without refitting; :meth:`save` keeps it.
+
+        Parameters
+        ----------
+        threshold : float, optional
+            The energy threshold.
+        energies : array-like of shape (n,), optional
+            Energies to take the quantile of.
+        contamination : float in (0, 0.5], optional
+            With ``energies``: the fraction above the threshold. Default:
+            the ``contamination`` parameter.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dagmm import DAGMM
+        >>> X = np.random.default_rng(0).normal(size=(200, 4))
+        >>> model = DAGMM(epoch_size=1, random_state=0).fit(X)
+        >>> energy = model.energy(X)
+        >>> float(np.mean(energy > model.set_threshold(energies=energy, contamination=0.05).threshold_))
+        0.05
+        >>> model.set_threshold(12.5).offset_
+        -12.5
+        """
+        check_is_fitted(self, "module_")
+        if (threshold is None) == (energies is None):
+            raise ValueError(
+                "set_threshold takes either a threshold energy or energies (with a "
+                f"contamination), not {'both' if threshold is not None else 'neither'}"
+            )
+        if threshold is not None:
+            if contamination is not None:
+                raise ValueError(
+                    f"contamination={contamination!r} applies to energies; a threshold "
+                    f"({threshold!r}) is used as it is: give one of the two"
+                )
+            try:
+                value = float(threshold)
+            except (TypeError, ValueError):
+                value = math.nan
+            if isinstance(threshold, bool) or not math.isfinite(value):
+                raise ValueError(f"threshold={threshold!r} is invalid: expected a finite number")
+        else:
+            fraction = self.contamination if contamination is None else contamination
+            if fraction is None:
+                raise ValueError(
+                    f"{type(self).__name__}(contamination=None) sets no fraction to flag: "
+                    "give set_threshold(energies=..., contamination=0.01) or a threshold"
+                )
+            if not (_is_finite_number(fraction) and 0 < fraction <= 0.5):
+                raise ValueError(
+                    f"contamination={fraction!r} is invalid: expected a fraction in (0, 0.5]"
+                )
+            values = np.asarray(energies, dtype=np.float64).ravel()
+            if values.size == 0 or not np.all(np.isfinite(values)):
+                raise ValueError(
+                    "energies must be a non-empty array of finite numbers, e.g. the "
+                    "training rows' model.energy(X)"
+                )
+            value = contamination_threshold(values, fraction)
+        self.offset_ = -value
+        self.threshold_ = value
+        return self
 
     # ------------------------------------------------------------ scoring
     @staticmethod
@@ -479,7 +623,14 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             "history": getattr(self, "history_", {}),
         }
 
-    def save(self, path: str | Path, *, overwrite: bool = True) -> Path:
+    def save(
+        self,
+        path: str | Path,
+        *,
+        overwrite: bool = True,
+        extra_config: dict[str, Any] | None = None,
+        extra_arrays: dict[str, dict[str, np.ndarray]] | None = None,
+    ) -> Path:
         """Save the fitted model as a directory (JSON config + safetensors, nothing pickled).
 
         Parameters
@@ -490,12 +641,28 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
             other files in the directory are kept.
         overwrite : bool, default=True
             Replace an existing dagmm model directory at ``path``.
+        extra_config : dict, optional
+            More top-level sections of ``config.json`` (JSON values), written
+            in the same atomic step: how a pipeline around the model (such as
+            :class:`~dagmm.workflow.TabularDetector`) saves its own state.
+            Read back with :meth:`load_with_extras`.
+        extra_arrays : dict of str to dict of str to ndarray, optional
+            More array groups, each written to ``<group>.safetensors``.
 
         Returns
         -------
         Path
         """
         config, groups = self._model_dir_parts()
+        for name, mine, extra in (
+            ("extra_config", config, extra_config), ("extra_arrays", groups, extra_arrays)
+        ):
+            clash = sorted(set(mine) & set(extra or {}))
+            if clash:
+                raise ValueError(
+                    f"{name} may not replace the model's own entries {clash}; choose other names"
+                )
+            mine.update(extra or {})
         return write_model_dir(path, config, groups, overwrite=overwrite)
 
     def _model_dir_parts(self) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
@@ -536,8 +703,55 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         or executed, and every value is checked, but an edited model can still
         score wrongly).
         """
-        config, groups = read_model_dir(path, expected_class=cls.__name__)
-        return cls._from_model_dir(config, groups, Path(path), device=device)
+        return cls.load_with_extras(path, device=device)[0]
+
+    @classmethod
+    def load_with_extras(
+        cls,
+        path: str | Path,
+        *,
+        device: str | torch.device | None = None,
+        config_keys: tuple[str, ...] = (),
+        array_groups: tuple[str, ...] = (),
+    ) -> tuple[BaseDeepDetector, dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+        """Load a model and the extra sections a pipeline saved with it, in one read.
+
+        Called on :class:`BaseDeepDetector` itself it loads whichever
+        detector the directory holds (DAGMM, VAEDetector, ...); on a subclass,
+        only that class.
+
+        Parameters
+        ----------
+        path : path-like
+            The model directory.
+        device : str or torch.device, optional
+            As in :meth:`load`.
+        config_keys : tuple of str
+            Sections of ``config.json`` saved with ``save(extra_config=...)``.
+        array_groups : tuple of str
+            Array groups saved with ``save(extra_arrays=...)``.
+
+        Returns
+        -------
+        model : BaseDeepDetector
+        config : dict
+            The requested sections present in the directory (absent ones are left out).
+        arrays : dict
+            The requested array groups present in the directory.
+
+        Raises
+        ------
+        ModelFileError
+            As :meth:`load`.
+        """
+        generic = cls is BaseDeepDetector
+        root = Path(path)
+        config, groups = read_model_dir(root, expected_class=None if generic else cls.__name__)
+        target = _detector_class(config.get("class"), root) if generic else cls
+        model = target._from_model_dir(config, groups, root, device=device)
+        extras = {key: config[key] for key in config_keys if key in config}
+        arrays = {name: groups[name] for name in array_groups if name in groups}
+        return model, extras, arrays
 
     @classmethod
     def _from_model_dir(
@@ -702,7 +916,9 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return export_onnx(self, path, check=check, precise_tanh=precise_tanh)
 
     def _minibatch_rows(self, n_rows: int) -> int:
-        """Rows per training step for ``n_rows`` training rows (sizes the thread count)."""
+        """Rows per training step for ``n_rows`` training rows (None: the shared rule)."""
+        if self.minibatch_size is None:
+            return min(default_minibatch_size(n_rows), n_rows)
         return min(int(self.minibatch_size), n_rows)
 
     def _check_fitted_arrays(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar, TypeVar
 
@@ -17,6 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from dagmm.estimators._base import SCORING_CHUNK_ROWS, BaseDeepDetector, data_parallel_group
+from dagmm.estimators.presets import DAGMM_PRESETS
+from dagmm.estimators.widths import check_widths, default_comp_hiddens, default_minibatch_size
 from dagmm.exceptions import CovarianceError, ModelFileError
 from dagmm.math.gmm import (
     cholesky_checked,
@@ -43,20 +45,6 @@ _DIVERGENCE_HINT = (
 )
 
 
-def default_comp_hiddens(n_features: int) -> tuple[int, int]:
-    """Compression widths used when ``comp_hiddens`` is None: ``(2L, L)``.
-
-    The latent size L is ``ceil(n_features / 3)`` clipped to [2, 16]; the
-    hidden width ``2L`` is clipped to [8, 64]. For 10 features this gives
-    (8, 4), for 118 (32, 16). The paper's one-dimensional code (tuned for
-    KDDCUP) reconstructs heterogeneous tables too poorly for the energy to
-    separate anomalies; the paper's networks stay available through the
-    benchmark's paper presets.
-    """
-    latent = int(min(max(math.ceil(n_features / 3), 2), 16))
-    return (int(min(max(2 * latent, 8), 64)), latent)
-
-
 def _gather_rows(rows: Tensor, group: Any) -> Tensor:
     """Every rank's ``rows`` (N_r x d, N_r may differ), concatenated in rank order.
 
@@ -70,15 +58,6 @@ def _gather_rows(rows: Tensor, group: Any) -> Tensor:
     padded[: rows.shape[0]] = rows
     parts = group.gather_tensors(padded)
     return torch.cat([part[:n].to(rows.device) for part, n in zip(parts, sizes, strict=True)])
-
-
-def default_minibatch_size(n_rows: int) -> int:
-    """Rows per step used when ``minibatch_size`` is None: ``n_rows // 32`` within [64, 1024].
-
-    About 32 optimiser steps an epoch on small tables (with 1,024 rows per
-    step a table of 2,000 rows would get two), DAGMM's usual 1,024 on large ones.
-    """
-    return int(min(1024, max(64, n_rows // 32)))
 
 
 #: Mixture estimates after training (``DAGMM(mixture=...)``).
@@ -174,18 +153,6 @@ _FEATURE_COLUMN_NAMES = {
     "cosine": "cosine_similarity",
     "euclidean": "euclidean_distance",
 }
-
-
-def _check_widths(name: str, value: Any) -> tuple[int, ...]:
-    widths = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else None
-    if not widths or not all(
-        isinstance(w, Integral) and not isinstance(w, bool) and w >= 1 for w in widths
-    ):
-        raise ValueError(
-            f"{name}={value!r} is invalid: expected a non-empty sequence of positive integers, "
-            "e.g. (60, 30, 10, 1)"
-        )
-    return tuple(int(w) for w in widths)
 
 
 class DAGMM(TransformerMixin, BaseDeepDetector):
@@ -381,7 +348,6 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "n_restarts": [Interval(Integral, 1, None, closed="left")],
-        "minibatch_size": [None, Interval(Integral, 1, None, closed="left")],
         "mixture": [StrOptions(set(MIXTURES))],
         "max_components": [Interval(Integral, 1, None, closed="left")],
     }
@@ -393,6 +359,7 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         "precisions_cholesky_",
     )
     _activation_params: ClassVar[tuple[str, ...]] = ("comp_activation", "est_activation")
+    _presets: ClassVar[Mapping[str, Mapping[str, Any]]] = DAGMM_PRESETS
 
     def __init__(
         self,
@@ -459,8 +426,8 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
     # ------------------------------------------------------------ building
     def _check_params(self, n_features: int) -> None:
         comp = default_comp_hiddens(n_features) if self.comp_hiddens is None else self.comp_hiddens
-        self._comp_widths = _check_widths("comp_hiddens", comp)
-        self._est_widths = _check_widths("est_hiddens", self.est_hiddens)
+        self._comp_widths = check_widths("comp_hiddens", comp)
+        self._est_widths = check_widths("est_hiddens", self.est_hiddens)
         self._comp_act = resolve_activation(self.comp_activation, "comp_activation")
         self._est_act = resolve_activation(self.est_activation, "est_activation")
         self._features = check_reconstruction_features(self.reconstruction_features)
@@ -470,11 +437,6 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
                 f"{self.pretrain_epochs}): the restarts choose among pretrained compression "
                 "networks; set pretrain_epochs or n_init=1"
             )
-
-    def _minibatch_rows(self, n_rows: int) -> int:
-        if self.minibatch_size is None:
-            return min(default_minibatch_size(n_rows), n_rows)
-        return min(int(self.minibatch_size), n_rows)
 
     def _check_fitted_arrays(self) -> None:
         k = self._est_widths[-1]

@@ -11,10 +11,8 @@ likelihood and the Monte Carlo negative ELBO are available as other scores.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from numbers import Integral, Real
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +23,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor
 
 from dagmm.estimators._base import BaseDeepDetector, scaling_statistics
-from dagmm.estimators.dagmm import _check_widths
+from dagmm.estimators.presets import VAE_PRESETS
+from dagmm.estimators.widths import check_widths, default_vae_architecture
 from dagmm.exceptions import CovarianceError, ModelFileError
 from dagmm.math.gmm import combine_moments, precision_cholesky, weighted_moments
 from dagmm.math.vae import (
@@ -55,64 +54,6 @@ _DIVERGENCE_HINT = (
     "smaller `latent_dim`."
 )
 
-#: Named VAEDetector settings. "mnist" is the published MNIST 0-versus-6 study:
-#: 784-512-256-100 Gaussian encoder, mirrored Bernoulli decoder, 100 epochs.
-#: The activation and batch size are ours: on 490 training zeros, tanh and
-#: batches of 256 gave the best latent separation of the settings tried
-#: (ReLU: ROC-AUC ~0.90 instead of ~0.99; batches of 64: ~0.97-0.98).
-#: "mnist-small" is the same with a 150-dimensional latent code, for a few
-#: hundred training images such as the 490 zeros of the MNIST test set that
-#: ``dagmm experiment mnist-vae`` trains on: over seeds 0-9 it reached ROC-AUC
-#: 0.991 (0.988-0.993) and best F 0.973 (0.968-0.977) against "mnist"'s 0.988
-#: and 0.965 (``benchmarks/results/mnist_vae_grid.md``). The Mahalanobis
-#: distance separates sixes along the directions in which the training
-#: zeros' posterior means barely vary; a wider code gives it more of them.
-_MNIST_STUDY: dict[str, Any] = {
-    "encoder_hiddens": (512, 256),
-    "latent_dim": 100,
-    "decoder_hiddens": (256, 512),
-    "activation": "tanh",
-    "likelihood": "bernoulli",
-    "epoch_size": 100,
-    "minibatch_size": 256,
-    "learning_rate": 1e-3,
-}
-VAE_PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
-    {
-        "mnist": MappingProxyType(dict(_MNIST_STUDY)),
-        "mnist-small": MappingProxyType({**_MNIST_STUDY, "latent_dim": 150}),
-    }
-)
-
-
-def default_vae_architecture(n_features: int) -> tuple[tuple[int, ...], int]:
-    """Encoder widths and latent size used when they are left as None.
-
-    Two hidden layers of four times the input width, clipped to [64, 512];
-    a latent size of twice the input width, clipped to [32, 64], or a fifth
-    of the input width (at most 160) when that is larger. The decoder
-    mirrors the encoder. For 6 features this gives 6-64-64-32, for 30
-    features 30-120-120-60, for MNIST's 784 pixels 784-512-512-157.
-
-    The latent space is deliberately wider than a narrow table needs: the KL
-    term collapses the dimensions the data do not use onto the prior, and the
-    posterior means of those dimensions stay near zero for rows like the
-    training rows but move for rows unlike them. The Mahalanobis distance,
-    which divides by their tiny training variance, picks that up; with a
-    latent size below the input width, rows far from the data can be encoded
-    right inside the training codes. Wide inputs such as images need more of
-    those directions than a 64-dimensional code holds (on the MNIST 0-vs-6
-    study a code of 150 instead of 64 raised ROC-AUC from 0.979 to 0.989 with
-    tanh; ``benchmarks/results/suite/study.md``).
-
-    Returns
-    -------
-    encoder_hiddens : tuple of int
-    latent_dim : int
-    """
-    width = min(max(4 * n_features, 64), 512)
-    latent = max(min(max(2 * n_features, 32), 64), min(math.ceil(n_features / 5), 160))
-    return (width, width), latent
 
 
 class VAEDetector(TransformerMixin, BaseDeepDetector):
@@ -174,7 +115,9 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         degrees of freedom (what a Gaussian code would exceed with probability
         1 - quantile); "reconstruction" and "elbo" at this quantile of the
         training scores.
-    minibatch_size : int, default=128
+    minibatch_size : int or None, default=128
+        Rows per training step. None: the rule DAGMM uses
+        (:func:`~dagmm.estimators.widths.default_minibatch_size`).
     epoch_size : int, default=100
         Training epochs.
     learning_rate : float, default=1e-3
@@ -285,6 +228,7 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         "shrinkage_",
     )
     _activation_params: ClassVar[tuple[str, ...]] = ("activation",)
+    _presets: ClassVar[Mapping[str, Mapping[str, Any]]] = VAE_PRESETS
 
     def __init__(
         self,
@@ -299,7 +243,7 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         reg_covar: float = 1e-6,
         elbo_samples: int = 10,
         threshold_quantile: float = 0.99,
-        minibatch_size: int = 128,
+        minibatch_size: int | None = 128,
         epoch_size: int = 100,
         learning_rate: float = 1e-3,
         normalize: bool | str = "auto",
@@ -340,35 +284,16 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> VAEDetector:
-        """A detector with the settings of a named preset, updated by ``overrides``.
-
-        Parameters
-        ----------
-        name : str
-            A key of :data:`VAE_PRESETS` ("mnist": the published MNIST study;
-            "mnist-small": the same with a wider code, for a few hundred
-            training images).
-        **overrides
-            Any constructor parameter, e.g. ``random_state=0``.
-        """
-        if name not in VAE_PRESETS:
-            raise ValueError(
-                f"unknown VAEDetector preset {name!r}: expected one of {sorted(VAE_PRESETS)}"
-            )
-        return cls(**{**VAE_PRESETS[name], **overrides})
-
     # ------------------------------------------------------------ building
     def _check_params(self, n_features: int) -> None:
         default_hiddens, default_latent = default_vae_architecture(n_features)
         encoder = default_hiddens if self.encoder_hiddens is None else self.encoder_hiddens
-        self._encoder_widths = _check_widths("encoder_hiddens", encoder)
+        self._encoder_widths = check_widths("encoder_hiddens", encoder)
         decoder = self.decoder_hiddens
         self._decoder_widths = (
             tuple(reversed(self._encoder_widths))
             if decoder is None
-            else _check_widths("decoder_hiddens", decoder)
+            else check_widths("decoder_hiddens", decoder)
         )
         self._latent = int(default_latent if self.latent_dim is None else self.latent_dim)
         self._activation = resolve_activation(self.activation, "activation")
@@ -470,7 +395,7 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
             optimizer=torch.optim.Adam(self.module_.parameters(), lr=self.learning_rate),
             loss=self._batch_loss,
             term_names=("reconstruction", "kl"),
-            batch_size=min(int(self.minibatch_size), train.shape[0]),
+            batch_size=self._minibatch_rows(train.shape[0]),
             generator=generator,
             compile=self.compiled_,
             divergence_hint=_DIVERGENCE_HINT,
@@ -551,8 +476,7 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
             threshold = chi2_distance_quantile(float(self.threshold_quantile), self.latent_dim_)
         else:
             threshold = float(np.quantile(train_energy, float(self.threshold_quantile)))
-        self.threshold_ = threshold
-        self.offset_ = -threshold
+        self.set_threshold(threshold)
 
     # ------------------------------------------------------------- scoring
     def _latent_tensors(self) -> tuple[Tensor, Tensor, Tensor]:

@@ -1,13 +1,14 @@
 """From a table in a file to flagged rows: the Python API behind ``dagmm fit/score/evaluate/tune``.
 
 * :class:`TabularDetector`: a :class:`~dagmm.tabular.TabularPreprocessor`, a
-  :class:`~dagmm.DAGMM` and a :class:`ThresholdPolicy`, fitted on the normal
-  rows of a raw table and saved together as one model directory.
+  detector (:class:`~dagmm.DAGMM`, :class:`~dagmm.VAEDetector`) and a
+  :class:`ThresholdPolicy`, fitted on the normal rows of a raw table and saved
+  together as one model directory.
 * :func:`fit_file`, :func:`score_file`, :func:`evaluate_file`,
   :func:`tune_file`: the commands, as functions returning small reports with
   a ``summary()`` line.
 * :class:`FitOptions` and :func:`resolve_options`: settings from defaults, a
-  TOML file and the command line.
+  TOML or JSON file and the command line, under the estimators' own names.
 
 Examples
 --------

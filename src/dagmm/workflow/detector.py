@@ -1,30 +1,34 @@
-"""DAGMM on a raw table: preprocessing, model and threshold, saved as one directory.
+"""A detector on a raw table: preprocessing, model and threshold, saved as one directory.
 
 :class:`TabularDetector` is what ``dagmm fit`` trains and ``dagmm score`` and
-``dagmm evaluate`` load. The model directory is an ordinary DAGMM model
-directory (``DAGMM.load`` reads the bare network from it) with one more config
-section, ``"pipeline"``, and two more array groups::
+``dagmm evaluate`` load. It works over any detector of the shared contract
+(:class:`~dagmm.DAGMM`, :class:`~dagmm.VAEDetector`), through their public
+methods only. The model directory is an ordinary model directory of that
+detector (``DAGMM.load`` or ``VAEDetector.load`` reads the bare model from it)
+with one more config section, ``"pipeline"``, and two more array groups,
+written and read by the estimator's ``save(extra_config=..., extra_arrays=...)``
+and ``load_with_extras``::
 
     MODEL_DIR/
-        config.json               the DAGMM config plus "pipeline": the
+        config.json               the detector's config plus "pipeline": the
                                   preprocessor's state, the label column, the
                                   threshold policy and the energy it gave,
                                   and a summary of the training data
-        fitted.safetensors        DAGMM's fitted arrays (mixture, ...)
-        module.safetensors        DAGMM's network weights
+        fitted.safetensors        the detector's fitted arrays (mixture, ...)
+        module.safetensors        its network weights
         preprocessor.safetensors  the preprocessor's scaling arrays
         reference.safetensors     sorted training energies (for thresholds
                                   and percentile scores)
 
-The threshold is also written into the estimator (``threshold_`` and
-``offset_ = -threshold_``), so ``DAGMM.load(MODEL_DIR).predict`` flags the
-same rows as the pipeline.
+The threshold is also set on the estimator (its public ``set_threshold``), so
+``DAGMM.load(MODEL_DIR).predict`` flags the same rows as the pipeline.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +38,13 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from dagmm._version import __version__
-from dagmm._vocabulary import OPTIONS, PYTHON, vocabulary
-from dagmm.estimators import DAGMM, data_parallel_group
+from dagmm._vocabulary import OPTIONS, PYTHON, field_name, vocabulary
+from dagmm.estimators import BaseDeepDetector, data_parallel_group
 from dagmm.exceptions import DataError, ModelFileError
-from dagmm.persistence import read_model_dir, write_model_dir
 from dagmm.tabular import TabularPreprocessor
 from dagmm.tabular._columns import as_frame, name_list
 from dagmm.workflow.labels import anomaly_mask, require_column, warn_label_like_inputs
-from dagmm.workflow.options import FitOptions, auto_batch_size, auto_comp_hiddens
+from dagmm.workflow.options import FitOptions
 from dagmm.workflow.splits import validation_split
 from dagmm.workflow.thresholds import ThresholdPolicy, percentile_scores, reference_energies
 
@@ -61,25 +64,33 @@ def _check_pipeline_structure(pipeline: Any) -> None:
     """The pipeline section's JSON shape, checked before any value is used."""
     if not isinstance(pipeline, dict):
         raise ModelFileError(f"it must be a JSON object, got {type(pipeline).__name__}")
-    for key, kind in (("threshold", dict), ("preprocessor", dict), ("training", (dict, type(None)))):
+    for key, kind in (
+        ("threshold", dict),
+        ("preprocessor", dict),
+        ("training", (dict, type(None))),
+    ):
         if key not in pipeline:
             raise ModelFileError(f"{key!r} is missing")
         if not isinstance(pipeline[key], kind):
-            raise ModelFileError(f"{key!r} must be a JSON object, got {type(pipeline[key]).__name__}")
+            raise ModelFileError(
+                f"{key!r} must be a JSON object, got {type(pipeline[key]).__name__}"
+            )
     for key in ("label_col", "normal_label"):
         value = pipeline.get(key)
         if value is not None and not isinstance(value, (str, int, float)):
-            raise ModelFileError(f"{key!r} must be a column name or value, got {type(value).__name__}")
+            raise ModelFileError(
+                f"{key!r} must be a column name or value, got {type(value).__name__}"
+            )
 
 
 class TabularDetector:
-    """DAGMM for tables of mixed columns: preprocessing, model and threshold together.
+    """A detector for tables of mixed columns: preprocessing, model and threshold together.
 
     Parameters
     ----------
-    model : DAGMM, optional
+    model : DAGMM, VAEDetector or another detector of the shared contract, optional
         The (unfitted) estimator to train; cloned at ``fit``. Default:
-        ``DAGMM(**FitOptions().model_params())``.
+        ``FitOptions().make_model()`` (DAGMM with the workflow's defaults).
     preprocessor : TabularPreprocessor, optional
         The (unfitted) preprocessor; cloned at ``fit``, with the label column
         added to its ``drop_cols``. Default: ``TabularPreprocessor()``.
@@ -96,16 +107,14 @@ class TabularDetector:
     random_state : int, default=0
         Seeds the validation split.
     auto_params : tuple of str, default=()
-        DAGMM settings to choose from the training data at fit:
-        ``"batch_size"`` (:func:`~dagmm.workflow.options.auto_batch_size` of
-        the training rows) and ``"comp_hiddens"``
-        (:func:`~dagmm.workflow.options.auto_comp_hiddens` of the features).
-        :meth:`from_options` sets it for the options left unset.
+        Deprecated: leave ``minibatch_size`` or ``comp_hiddens`` as None on
+        the model instead, and the estimator chooses them from the training
+        data (:mod:`dagmm.estimators.widths`).
 
     Attributes
     ----------
     preprocessor_ : TabularPreprocessor
-    model_ : DAGMM
+    model_ : DAGMM, VAEDetector, ...
     threshold_ : float
         Energy above which a row is flagged.
     reference_energies_ : ndarray
@@ -117,7 +126,7 @@ class TabularDetector:
     --------
     >>> from dagmm.workflow import FitOptions, TabularDetector, make_creditcard_like
     >>> frame = make_creditcard_like(600, random_state=0)
-    >>> options = FitOptions(label_col="Class", drop_cols=("Time",), epochs=2,
+    >>> options = FitOptions(label_col="Class", drop_cols=("Time",), epoch_size=2,
     ...                      comp_hiddens=(8, 1), est_hiddens=(4, 2))
     >>> detector = TabularDetector.from_options(options).fit(frame)
     >>> detector.score_frame(frame.head(2)).columns.tolist()
@@ -126,7 +135,7 @@ class TabularDetector:
 
     def __init__(
         self,
-        model: DAGMM | None = None,
+        model: BaseDeepDetector | None = None,
         preprocessor: TabularPreprocessor | None = None,
         *,
         label_col: str | None = None,
@@ -153,14 +162,13 @@ class TabularDetector:
         preprocessor's parameters.
         """
         detector = cls(
-            DAGMM(**options.model_params()),
+            options.make_model(),
             TabularPreprocessor(**options.preprocessor_params()),
             label_col=options.label_col,
             normal_label=options.normal_label,
             threshold=options.threshold_policy(),
             validation_fraction=options.validation_fraction,
-            random_state=options.seed,
-            auto_params=options.auto_params(),
+            random_state=options.random_state,
         )
         detector._vocabulary = OPTIONS
         return detector
@@ -177,13 +185,35 @@ class TabularDetector:
         require_column(frame, self.label_col, "label column", source)
         return anomaly_mask(frame[self.label_col], self.normal_label, column=self.label_col)
 
-    def _new_preprocessor(self) -> TabularPreprocessor:
+    def new_preprocessor(self) -> TabularPreprocessor:
+        """A fresh (unfitted) copy of the preprocessor, with the label column dropped."""
         pre = clone(self.preprocessor) if self.preprocessor is not None else TabularPreprocessor()
         if self.label_col:
             dropped = list(pre.drop_cols or ())
             if self.label_col not in dropped:
                 pre.set_params(drop_cols=[*dropped, self.label_col])
         return pre
+
+    def new_model(self, *, progress: bool = False) -> BaseDeepDetector:
+        """A fresh (unfitted) copy of the model to train, showing its progress bar or not."""
+        model = clone(self.model) if self.model is not None else FitOptions().make_model()
+        params: dict[str, Any] = {"verbose": 1 if progress else 0}
+        if self.auto_params:  # deprecated: the estimator chooses None settings itself
+            renamed = {"batch_size": "minibatch_size", "comp_hiddens": "comp_hiddens"}
+            unknown = sorted(set(self.auto_params) - set(renamed))
+            if unknown:
+                raise ValueError(
+                    f"auto_params={self.auto_params!r} names {unknown}; expected 'batch_size' "
+                    "and/or 'comp_hiddens'"
+                )
+            warnings.warn(
+                "TabularDetector(auto_params=...) is deprecated: set minibatch_size=None or "
+                "comp_hiddens=None on the model, which then chooses them from the training data",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            params.update({renamed[name]: None for name in self.auto_params})
+        return model.set_params(**params)
 
     def fit(
         self,
@@ -192,7 +222,7 @@ class TabularDetector:
         validation: pd.DataFrame | None = None,
         progress: bool = False,
     ) -> TabularDetector:
-        """Fit the preprocessor and DAGMM on the normal rows of ``data``, then set the threshold.
+        """Fit the preprocessor and the model on the normal rows of ``data``, then the threshold.
 
         Parameters
         ----------
@@ -202,7 +232,7 @@ class TabularDetector:
             Labelled rows for the ``f1`` threshold; by default they are held out
             of ``data`` (``validation_fraction`` of the normal rows and every anomaly).
         progress : bool, default=False
-            Show DAGMM's training progress bar.
+            Show the model's training progress bar.
 
         Returns
         -------
@@ -221,13 +251,19 @@ class TabularDetector:
         self, data: pd.DataFrame, validation: pd.DataFrame | None, progress: bool
     ) -> TabularDetector:
         started = time.perf_counter()
-        group = data_parallel_group(self.model if self.model is not None else DAGMM)
+        model = self.new_model(progress=progress)
+        group = data_parallel_group(model)
         if group is not None:  # inside dagmm.distributed.data_parallel(): data is this rank's shard
             if validation is not None:
                 raise ValueError("a data-parallel fit takes no validation table; leave it out")
             from dagmm.distributed.tabular import fit_detector_sharded
 
-            return fit_detector_sharded(self, data, group, progress=progress)
+            fitted = fit_detector_sharded(self, data, group, progress=progress)
+            self._set_fitted(
+                fitted.preprocessor_, fitted.model_, fitted.reference_energies_, fitted.policy
+            )
+            self.training_ = fitted.training_
+            return self
         frame = as_frame(data)
         if len(frame) == 0:
             raise DataError("the training table has no rows; pass at least two rows of data")
@@ -248,23 +284,14 @@ class TabularDetector:
                 val_anomaly = self.anomalies(val_frame)
         if train_rows.size < 2:
             raise DataError(
-                f"only {train_rows.size} normal row(s) to train on; DAGMM needs at least 2"
+                f"only {train_rows.size} normal row(s) to train on; the model needs at least 2"
             )
         train = frame.iloc[train_rows]
-        preprocessor = self._new_preprocessor()
+        preprocessor = self.new_preprocessor()
         X = preprocessor.fit_transform(train)
         if not self.label_col:
             warn_label_like_inputs(preprocessor.input_columns_)
-        model = (
-            clone(self.model) if self.model is not None else DAGMM(**FitOptions().model_params())
-        )
-        self._choose_auto_params(model, len(train_rows), X.shape[1])
-        verbose = model.verbose
-        model.set_params(verbose=1 if progress else 0)
-        try:
-            model.fit(X)
-        finally:
-            model.set_params(verbose=verbose)
+        model.fit(X)
         val_energy = None
         if val_frame is not None:
             val_energy = model.energy(preprocessor.transform(val_frame))
@@ -280,22 +307,10 @@ class TabularDetector:
         }
         return self
 
-    def _choose_auto_params(self, model: DAGMM, n_rows: int, n_features: int) -> None:
-        unknown = sorted(set(self.auto_params) - {"batch_size", "comp_hiddens"})
-        if unknown:
-            raise ValueError(
-                f"auto_params={self.auto_params!r} names {unknown}; expected 'batch_size' "
-                "and/or 'comp_hiddens'"
-            )
-        if "batch_size" in self.auto_params:
-            model.set_params(minibatch_size=auto_batch_size(n_rows))
-        if "comp_hiddens" in self.auto_params:
-            model.set_params(comp_hiddens=auto_comp_hiddens(n_features))
-
     def _set_fitted(
         self,
         preprocessor: TabularPreprocessor,
-        model: DAGMM,
+        model: BaseDeepDetector,
         train_energy: np.ndarray,
         policy: ThresholdPolicy,
         val_energy: np.ndarray | None = None,
@@ -311,7 +326,7 @@ class TabularDetector:
     def from_fitted(
         cls,
         preprocessor: TabularPreprocessor,
-        model: DAGMM,
+        model: BaseDeepDetector,
         train_energy: np.ndarray,
         *,
         threshold: ThresholdPolicy | None = None,
@@ -339,8 +354,7 @@ class TabularDetector:
     def _apply_threshold(self, threshold: float) -> None:
         self.threshold_ = float(threshold)
         # Keep the estimator consistent: DAGMM.load(model_dir).predict flags the same rows.
-        self.model_.threshold_ = self.threshold_
-        self.model_.offset_ = -self.threshold_
+        self.model_.set_threshold(self.threshold_)
 
     def threshold_for(self, policy: ThresholdPolicy) -> float:
         """The threshold ``policy`` gives on the stored training energies (not f1)."""
@@ -430,6 +444,7 @@ class TabularDetector:
         out["score"] = percentile_scores(self.reference_energies_, energy)
         out["is_anomaly"] = (energy > cut).astype(np.int8)
         if explain:
+            self._check_explainable()
             out["top_columns"] = self._top_columns(X, top_columns)
             posterior = self.model_.predict_proba_components(X)
             out["component"] = posterior.argmax(axis=1)
@@ -437,7 +452,11 @@ class TabularDetector:
         return out.reset_index(drop=True)
 
     def column_contributions(self, data: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-        """Share of each row's squared reconstruction error per input column (rows sum to 1)."""
+        """Share of each row's squared reconstruction error per input column (rows sum to 1).
+
+        Needs a model with per-feature reconstruction errors (DAGMM).
+        """
+        self._check_explainable()
         X = self.features(data) if isinstance(data, pd.DataFrame) else np.asarray(data)
         per_column, names = self.preprocessor_.aggregate_by_column(
             self.model_.reconstruction_errors(X)
@@ -445,6 +464,19 @@ class TabularDetector:
         total = per_column.sum(axis=1, keepdims=True)
         shares = np.divide(per_column, total, out=np.zeros_like(per_column), where=total > 0)
         return pd.DataFrame(shares, columns=names)
+
+    def _check_explainable(self) -> None:
+        missing = [
+            name
+            for name in ("reconstruction_errors", "predict_proba_components")
+            if not callable(getattr(self.model_, name, None))
+        ]
+        if missing:
+            raise ValueError(
+                f"{field_name('explain')} names the columns and mixture component behind each "
+                f"score, which needs a DAGMM model; this model is a {type(self.model_).__name__} "
+                f"(it has no {' or '.join(missing)}): score without {field_name('explain')}"
+            )
 
     def _top_columns(self, X: np.ndarray, top: int) -> list[str]:
         shares = self.column_contributions(X)
@@ -465,11 +497,10 @@ class TabularDetector:
         Path
         """
         self._check_fitted()
-        # The estimator's own parts (it stays the one place that knows its
-        # format), extended with the pipeline section and arrays.
-        config, groups = self.model_._model_dir_parts()
+        # The estimator writes its own format (it stays the one place that
+        # knows it), with the pipeline section and arrays beside it.
         pre_config, pre_arrays = self.preprocessor_.to_state()
-        config[PIPELINE_KEY] = {
+        pipeline = {
             "class": _PIPELINE_CLASS,
             "version": _PIPELINE_VERSION,
             "dagmm_version": __version__,
@@ -479,9 +510,15 @@ class TabularDetector:
             "training": getattr(self, "training_", {}),
             "preprocessor": pre_config,
         }
-        groups[_PREPROCESSOR_GROUP] = pre_arrays
-        groups[_REFERENCE_GROUP] = {"energies": self.reference_energies_}
-        return write_model_dir(path, config, groups, overwrite=overwrite)
+        return self.model_.save(
+            path,
+            overwrite=overwrite,
+            extra_config={PIPELINE_KEY: pipeline},
+            extra_arrays={
+                _PREPROCESSOR_GROUP: pre_arrays,
+                _REFERENCE_GROUP: {"energies": self.reference_energies_},
+            },
+        )
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None) -> TabularDetector:
@@ -491,16 +528,24 @@ class TabularDetector:
         ------
         ModelFileError
             If ``path`` is not a model directory, is damaged, or holds a bare
-            DAGMM without preprocessing.
+            detector without preprocessing.
         """
         root = Path(path)
-        config, groups = read_model_dir(root)
-        pipeline = config.get(PIPELINE_KEY)
+        # One read of the directory: a model replaced meanwhile cannot give
+        # this network with another model's threshold.
+        model, extras, groups = BaseDeepDetector.load_with_extras(
+            root,
+            device=device,
+            config_keys=(PIPELINE_KEY,),
+            array_groups=(_PREPROCESSOR_GROUP, _REFERENCE_GROUP),
+        )
+        pipeline = extras.get(PIPELINE_KEY)
         if pipeline is None:
+            name = type(model).__name__
             raise ModelFileError(
-                f"'{root}' holds a bare {config.get('class')} model without the preprocessing the "
+                f"'{root}' holds a bare {name} model without the preprocessing the "
                 "commands need; train one with `dagmm fit` (or TabularDetector.fit), or load it "
-                f"with dagmm.{config.get('class')}.load"
+                f"with dagmm.{name}.load"
             )
         try:
             _check_pipeline_structure(pipeline)
@@ -528,9 +573,6 @@ class TabularDetector:
             raise ModelFileError(
                 f"'{root / 'config.json'}' has a damaged pipeline section: {detail}"
             ) from None
-        # The directory is read once (above): a model replaced meanwhile cannot
-        # give this network with another model's threshold.
-        model = DAGMM._from_model_dir(config, groups, root, device=device)
         if model.n_features_in_ != len(preprocessor.feature_names_out_) or reference.size == 0:
             raise ModelFileError(
                 f"'{root}' is inconsistent: the preprocessor makes "

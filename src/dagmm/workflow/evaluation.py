@@ -191,7 +191,9 @@ def evaluate_detector(
     else:
         source = f"'{data}'"
         chunks = iter_table_chunks(
-            data, chunksize, columns=needed_columns(detector, label_col),
+            data,
+            chunksize,
+            columns=needed_columns(detector, label_col),
             text_columns=detector.preprocessor_.id_columns_,
         )
     energies, labels, found = [], [], set()
@@ -285,7 +287,9 @@ def write_evaluation_report(
         "latent_space.png": (
             "The first two inputs of the mixture (latent code, reconstruction features) of a "
             "sample of rows, colored by label.",
-            lambda: reporting.latent_figure(report.latent, report.latent_is_anomaly, report.latent_names),
+            lambda: reporting.latent_figure(
+                report.latent, report.latent_is_anomaly, report.latent_names
+            ),
         ),
     }
     embedded = []

@@ -1,4 +1,4 @@
-"""``dagmm tune``: Bayesian search of DAGMM's hyper-parameters on labelled data.
+"""``dagmm tune``: Bayesian search of a detector's hyper-parameters on labelled data.
 
 The labelled table is split once (:func:`~dagmm.workflow.holdout_split`):
 ``train_fraction`` of the normal rows to train on, and the other rows (the
@@ -34,7 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from dagmm._vocabulary import OPTIONS, vocabulary
-from dagmm.estimators import DAGMM
+from dagmm.estimators import BaseDeepDetector
 from dagmm.evaluation import auprc, auroc, best_f1_threshold, precision_recall_f1
 from dagmm.exceptions import CovarianceError, DataError, TrainingDivergedError
 from dagmm.persistence import atomic_write
@@ -60,10 +60,13 @@ MODEL_DIR, TRIALS_TABLE, TRIALS_PLOT, SUMMARY_FILE = (
 class SearchSpace:
     """Ranges searched by :func:`tune_file` (log scale for rates and weights).
 
-    ``epochs`` None means from a quarter of the base options' epochs to all
-    of them. Compression widths are ``(width, width // 2, latent)`` (the
-    middle layer omitted when it would not be wider than the latent code);
-    estimation widths are ``(est_width, components)``.
+    ``epochs`` None means from a quarter of the base options' ``epoch_size``
+    to all of it; ``batch_sizes`` are the ``minibatch_size`` values tried.
+    For DAGMM, compression widths are ``(width, width // 2, latent)`` (the
+    middle layer omitted when it would not be wider than the latent code)
+    and estimation widths ``(est_width, components)``; for the VAE, encoder
+    widths are ``(vae_width, vae_width)`` and the latent size is searched in
+    ``vae_latent``. Trials are named by the estimator's parameters.
     """
 
     learning_rate: tuple[float, float] = (1e-4, 1e-2)
@@ -75,27 +78,37 @@ class SearchSpace:
     est_width: tuple[int, int] = (4, 32)
     epochs: tuple[int, int] | None = None
     batch_sizes: tuple[int, ...] = (256, 512, 1024, 2048)
+    vae_width: tuple[int, int] = (16, 256)
+    vae_latent: tuple[int, int] = (2, 64)
 
     def sample(self, trial: Any, base: FitOptions) -> FitOptions:
         """The options of one trial: ``base`` with the searched settings replaced."""
-        low, high = self.epochs or (max(1, base.epochs // 4), base.epochs)
-        width = trial.suggest_int("width", *self.width, log=True)
-        latent = trial.suggest_int("latent", *self.latent)
-        middle = width // 2
-        comp = (width, middle, latent) if middle > latent else (width, latent)
-        return dataclasses.replace(
-            base,
-            learning_rate=trial.suggest_float("learning_rate", *self.learning_rate, log=True),
-            lambda1=trial.suggest_float("lambda1", *self.lambda1, log=True),
-            lambda2=trial.suggest_float("lambda2", *self.lambda2, log=True),
-            comp_hiddens=comp,
-            est_hiddens=(
+        low, high = self.epochs or (max(1, base.epoch_size // 4), base.epoch_size)
+        changes: dict[str, Any] = {
+            "learning_rate": trial.suggest_float("learning_rate", *self.learning_rate, log=True)
+        }
+        if base.detector == "vae":
+            width = trial.suggest_int("width", *self.vae_width, log=True)
+            changes["encoder_hiddens"] = (width, width)
+            changes["latent_dim"] = trial.suggest_int("latent_dim", *self.vae_latent, log=True)
+        else:
+            width = trial.suggest_int("width", *self.width, log=True)
+            latent = trial.suggest_int("latent", *self.latent)
+            middle = width // 2
+            changes["lambda1"] = trial.suggest_float("lambda1", *self.lambda1, log=True)
+            changes["lambda2"] = trial.suggest_float("lambda2", *self.lambda2, log=True)
+            changes["comp_hiddens"] = (
+                (width, middle, latent) if middle > latent else (width, latent)
+            )
+            changes["est_hiddens"] = (
                 trial.suggest_int("est_width", *self.est_width, log=True),
                 trial.suggest_int("components", *self.components),
-            ),
-            epochs=trial.suggest_int("epochs", low, high),
-            batch_size=trial.suggest_categorical("batch_size", list(self.batch_sizes)),
+            )
+        changes["epoch_size"] = trial.suggest_int("epoch_size", low, high)
+        changes["minibatch_size"] = trial.suggest_categorical(
+            "minibatch_size", list(self.batch_sizes)
         )
+        return dataclasses.replace(base, **changes)
 
 
 @dataclass(frozen=True)
@@ -205,8 +218,8 @@ def tune_file(
     require_column(frame, options.label_col, "label column", data)
     template = TabularDetector.from_options(options)
     is_anomaly = template.anomalies(frame, data)
-    split = holdout_split(is_anomaly, train_fraction=train_fraction, seed=options.seed)
-    preprocessor = template._new_preprocessor()
+    split = holdout_split(is_anomaly, train_fraction=train_fraction, seed=options.random_state)
+    preprocessor = template.new_preprocessor()
     with vocabulary(OPTIONS):  # messages name FitOptions fields (impute=True)
         X_train = preprocessor.fit_transform(frame.iloc[split.train])
         X_val = preprocessor.transform(frame.iloc[split.validation])
@@ -216,20 +229,19 @@ def tune_file(
     root.mkdir(parents=True, exist_ok=True)
     best: dict[str, Any] = {"value": -math.inf}
 
-    def fit_model(trial_options: FitOptions, epochs: int) -> DAGMM:
-        params = {**trial_options.model_params(), "epoch_size": epochs}
-        return DAGMM(**params).fit(X_train)
+    def fit_model(trial_options: FitOptions, epochs: int) -> BaseDeepDetector:
+        return trial_options.make_model().set_params(epoch_size=epochs).fit(X_train)
 
     def objective(trial: Any) -> float:
         trial_options = space.sample(trial, options)
         try:
-            preview = max(1, trial_options.epochs // 4)
-            if preview < trial_options.epochs:
+            preview = max(1, trial_options.epoch_size // 4)
+            if preview < trial_options.epoch_size:
                 model = fit_model(trial_options, preview)
                 trial.report(_metric(metric, y_val, model.energy(X_val)), step=0)
                 if trial.should_prune():
                     raise optuna.TrialPruned()
-            model = fit_model(trial_options, trial_options.epochs)
+            model = fit_model(trial_options, trial_options.epoch_size)
         except (TrainingDivergedError, CovarianceError) as exc:
             trial.set_user_attr("error", str(exc).splitlines()[0])
             raise optuna.TrialPruned() from None
@@ -264,7 +276,7 @@ def tune_file(
     try:
         study = optuna.create_study(
             direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=options.seed),
+            sampler=optuna.samplers.TPESampler(seed=options.random_state),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=5),
         )
         with tqdm(
@@ -342,7 +354,7 @@ def tune_file(
             "train": int(split.train.size),
             "validation": int(split.validation.size),
             "test": int(split.test.size),
-            "seed": options.seed,
+            "random_state": options.random_state,
         },
         "trials": counts,
     }
