@@ -58,7 +58,9 @@ def render_reference(config: Any) -> str:
     import typer
 
     root = typer.main.get_command(_import_app(config))
-    root_ctx = root.context_class(root, info_name="dagmm", terminal_width=100, max_content_width=100)
+    root_ctx = root.context_class(
+        root, info_name="dagmm", terminal_width=100, max_content_width=100
+    )
     sections = []
     for command, ctx in _walk(root, root_ctx):
         path = ctx.command_path
