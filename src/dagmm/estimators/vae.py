@@ -56,17 +56,11 @@ _DIVERGENCE_HINT = (
 )
 
 #: Named VAEDetector settings. "mnist" is the published MNIST 0-versus-6 study:
-#: 784-512-256-100 Gaussian encoder, mirrored Bernoulli decoder, 100 epochs.
-#: The activation and batch size are ours: on 490 training zeros, tanh and
-#: batches of 256 gave the best latent separation of the settings tried
-#: (ReLU: ROC-AUC ~0.90 instead of ~0.99; batches of 64: ~0.97-0.98).
-#: "mnist-small" is the same with a 150-dimensional latent code, for a few
-#: hundred training images such as the 490 zeros of the MNIST test set that
-#: ``dagmm experiment mnist-vae`` trains on: over seeds 0-9 it reached ROC-AUC
-#: 0.991 (0.988-0.993) and best F 0.973 (0.968-0.977) against "mnist"'s 0.988
-#: and 0.965 (``benchmarks/results/mnist_vae_grid.md``). The Mahalanobis
-#: distance separates sixes along the directions in which the training
-#: zeros' posterior means barely vary; a wider code gives it more of them.
+#: 784-512-256-100 Gaussian encoder, mirrored Bernoulli decoder, 100 epochs
+#: (tanh and batches of 256 are ours). "mnist-small" is the same with a
+#: 150-dimensional latent code, for a few hundred training images such as the
+#: 490 zeros that ``dagmm experiment mnist-vae`` trains on. The settings
+#: compared, and the figures: the documentation's VAE and benchmarks pages.
 _MNIST_STUDY: dict[str, Any] = {
     "encoder_hiddens": (512, 256),
     "latent_dim": 100,
@@ -101,9 +95,7 @@ def default_vae_architecture(n_features: int) -> tuple[tuple[int, ...], int]:
     which divides by their tiny training variance, picks that up; with a
     latent size below the input width, rows far from the data can be encoded
     right inside the training codes. Wide inputs such as images need more of
-    those directions than a 64-dimensional code holds (on the MNIST 0-vs-6
-    study a code of 150 instead of 64 raised ROC-AUC from 0.979 to 0.989 with
-    tanh; ``benchmarks/results/suite/study.md``).
+    those directions, hence the fifth of the input width.
 
     Returns
     -------
@@ -136,18 +128,16 @@ class VAEDetector(TransformerMixin, BaseDeepDetector):
     latent_dim : int or None, default=None
         Latent size L. None: :func:`default_vae_architecture`.
     activation : str, callable or nn.Module class, default="tanh"
-        Activation between layers (output layers are linear). On the MNIST
-        0-vs-6 study ReLU gave ROC-AUC 0.72 where tanh gave 0.98 with the
-        same widths (``benchmarks/results/suite/study.md``).
+        Activation between layers (output layers are linear). tanh separated
+        anomalies in latent space far better than ReLU where both were
+        measured; change it only with a reason.
     likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         Decoder likelihood. "auto": Bernoulli when every training value lies
         in [0, 1] (and ``normalize`` does not standardise), otherwise a
         Gaussian with one learnt variance per feature on the scaled inputs.
         Continuous features that merely lie in [0, 1] (a min-max scaled
-        table) are usually better served by "gaussian": on the ODDS thyroid
-        table, whose values all lie in [0, 1], the mean ROC-AUC over five
-        splits was 0.976 with the automatic Bernoulli choice and 0.988 with
-        "gaussian".
+        table) are usually better served by "gaussian"; keep "bernoulli" for
+        binary or intensity data such as images.
     beta : float, default=1.0
         Weight of the KL term during training (1 is the true ELBO).
     anomaly_score : {"mahalanobis", "prior", "reconstruction", "elbo"}, default="mahalanobis"
