@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,12 @@ def test_mkdocs_build_strict(tmp_path):
         assert command in reference  # the generated command-line reference is there
     api = (tmp_path / "site" / "api" / "estimators" / "index.html").read_text(encoding="utf-8")
     assert "contamination" in api and ":class:" not in api
+
+
+def test_the_readme_links_point_at_files_that_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [target for target in targets if "://" not in target]
+    assert local, "the README links into docs/"
+    missing = [target for target in local if not (ROOT / target).is_file()]
+    assert not missing, f"README.md links to missing files: {missing}"
