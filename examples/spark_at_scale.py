@@ -1,4 +1,4 @@
-"""Train data-parallel and score on Spark: the "At scale" recipe of the README, end to end.
+"""Train data-parallel and score on Spark: the recipe of docs/guide/deploying.md, end to end.
 
 Writes a small folder of Parquet files, trains DAGMM on it in 2 processes
 started by Spark's ``TorchDistributor`` (each reads its share of the row

@@ -169,10 +169,11 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
     by BIC: ``mixture``); a row's anomaly score is its sample energy under
     that mixture.
 
-    The defaults were chosen on 12 public ADBench sets with no per-set
-    tuning (``dagmm benchmark suite``; ``benchmarks/results/suite/``). The
-    paper's exact settings per data set are the benchmark's paper presets
-    (:data:`dagmm.benchmark.presets.PAPER_PRESETS`).
+    The defaults suit tables of any width without tuning; the paper's exact
+    settings per data set are the benchmark's paper presets
+    (:data:`dagmm.benchmark.presets.PAPER_PRESETS`). How the defaults were
+    chosen, and what each setting changed on which data: the documentation's
+    user guide and benchmarks pages.
 
     Parameters
     ----------
@@ -202,13 +203,11 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
     lambda1 : float, default=0.01
         Weight of the mean sample energy in the loss (paper: 0.1).
     lambda2 : float, default=1e-5
-        Weight of the covariance-diagonal penalty (paper: 0.005). On
-        standardised inputs the paper's weights let the penalty and energy
-        terms dwarf the reconstruction term, so the autoencoder barely
-        learns: with few, low-variance mixture inputs the penalty starts at
-        3 to 30 times the reconstruction term (``benchmarks/results/study.md``).
-        If ``history_`` shows ``cov_penalty`` x lambda2 far above
-        ``reconstruction``, lower lambda2 or scale both lambdas down together.
+        Weight of the covariance-diagonal penalty, which keeps covariances
+        from collapsing (paper: 0.005). If ``history_`` shows ``cov_penalty``
+        x lambda2 far above ``reconstruction``, the autoencoder barely learns:
+        lower lambda2 or scale both lambdas down together. Raise it when a
+        ``CovarianceError`` reports a singular covariance.
     normalize : bool or {"standard", "minmax"}, default=True
         Column scaling fitted on the training rows: True or "standard"
         (zero mean, unit variance; the reference implementation's default),
@@ -229,13 +228,13 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         reconstructed; "euclidean" does not.
     mixture : {"bic", "network"}, default="bic"
         How the mixture is frozen after training, from the mixture inputs of
-        all training rows. "network": from the estimation network's soft
-        memberships (the paper; K is the last width of ``est_hiddens``).
-        "bic": refitted by EM, with K = 1 ... ``max_components`` chosen by
-        BIC (:func:`fit_mixture_by_bic`); the estimation network then only
-        shapes the code during training. The network's memberships, learnt
-        through dropout on minibatches, often leave the mixture far from a
-        good fit of the codes it scores, and K adapts to the size of the data.
+        all training rows. "bic": refitted by EM, with K = 1 ...
+        ``max_components`` chosen by BIC (:func:`fit_mixture_by_bic`); the
+        estimation network then only shapes the code during training, and K
+        adapts to the data. "network": from the estimation network's soft
+        memberships (the paper; K is the last width of ``est_hiddens``),
+        accumulated batch by batch, for data whose codes do not fit in memory
+        at once or to reproduce the paper.
     max_components : int, default=8
         Largest K tried when ``mixture="bic"``.
     pretrain_epochs : int, default=0
@@ -246,21 +245,15 @@ class DAGMM(TransformerMixin, BaseDeepDetector):
         ``pretrain_epochs`` > 0). The compression network that reconstructs
         the training rows best continues to end-to-end training, as
         scikit-learn's ``GaussianMixture`` keeps the best of its ``n_init``
-        runs. Measured on KDDCUP: 1 initialisation in 10 ends pretraining with
-        a reconstruction error 3 times the others' and the model then reaches
-        F1 0.69 instead of 0.93 (``benchmarks/results/study.md``).
+        runs. Raise it when some seeds end far worse than others.
     n_restarts : int, default=1
         Number of whole trainings (pretraining, if any, then end-to-end) from
         different initialisations. The one whose compression network
         reconstructs the training rows best at the end is kept, and its
         mixture is frozen. Costs ``n_restarts`` times the training time.
         Unlike ``n_init``, it also catches runs that go wrong during
-        end-to-end training. Measured on KDDCUP with 3% anomalies left in
-        the training rows (10 splits x 3 initialisations): 16 of the 30
-        runs ended below F1 0.85, and those reconstruct the training rows
-        worse; keeping the best reconstructing of the 3 runs of a split
-        raised the mean F1 from 0.81 to 0.90, where the best of the 3
-        averages 0.91 (``benchmarks/results/study.md``, section 6).
+        end-to-end training, which happens more when unlabelled anomalies
+        are left in the training rows; 3 is a good value there.
     contamination : float, default=0.1
         Expected fraction of anomalies in the training rows, in (0, 0.5]:
         ``offset_`` is that percentile of the training scores.
