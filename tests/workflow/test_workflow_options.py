@@ -199,6 +199,8 @@ def test_replace_keeps_the_parameters():
     changed = dataclasses.replace(base, learning_rate=0.01)
     assert (changed.label_col, changed.epoch_size, changed.comp_hiddens) == ("y", 5, (8, 2))
     assert changed.learning_rate == 0.01 and base.learning_rate == DAGMM().learning_rate
+    assert hash(base) == hash(FitOptions(label_col="y", comp_hiddens=[8, 2], epoch_size=5))
+    assert base != changed
 
 
 def test_option_names_are_workflow_settings_and_estimator_parameters():

@@ -238,6 +238,10 @@ class FitOptions:
         object.__setattr__(self, "params", {k: _frozen(v) for k, v in params.items()})
         self._check()
 
+    def __hash__(self) -> int:
+        fields = tuple(getattr(self, name) for name in WORKFLOW_FIELDS)
+        return hash((fields, tuple(sorted(self.params.items()))))
+
     def __getattr__(self, name: str) -> Any:
         # Only called for names that are not fields: the detector's parameters.
         if name.startswith("_") or "params" not in self.__dict__:
