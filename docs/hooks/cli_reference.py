@@ -44,13 +44,17 @@ def _walk(command: Any, ctx: Any) -> list[tuple[Any, Any]]:
 
 
 def flag_table(command_path: str) -> str | None:
-    """A Markdown table of a command's flags, where the application provides one.
+    """The model flags' table (``dagmm.cli._flags``) above ``dagmm fit``'s help.
 
-    The help text below each heading is always rendered; a table of flags
-    (flag, parameter of the Python API it maps to, default) is added above it
-    once :mod:`dagmm.cli` provides one. Returns None until then.
+    ``fit`` and ``tune`` share the table, which maps each flag one to one to a
+    detector parameter; it is rendered once, under ``dagmm fit``. Other
+    commands get their help text only (None).
     """
-    return None
+    if command_path != "dagmm fit":
+        return None
+    from dagmm.cli._flags import flags_markdown
+
+    return "The model flags, each mapped to one detector parameter:\n\n" + flags_markdown()
 
 
 def render_reference(config: Any) -> str:
