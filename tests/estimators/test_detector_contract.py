@@ -506,3 +506,14 @@ def _sklearn_instances() -> list:
 @parametrize_with_checks(_sklearn_instances())
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+@detector_classes
+def test_json_params_are_json_and_rebuild_the_detector(cls):
+    import json
+
+    model = make(cls, random_state=3)
+    params = json.loads(json.dumps(model.json_params()))
+    assert set(params) == set(model.get_params())
+    rebuilt = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    assert rebuilt.json_params() == model.json_params()

@@ -595,6 +595,15 @@ class BaseDeepDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     # -------------------------------------------------------- persistence
+    def json_params(self) -> dict[str, Any]:
+        """``get_params(deep=False)`` in JSON types, as :meth:`save` writes them.
+
+        Activations are given by name, tuples as lists, a device as text; a
+        ``RandomState`` object becomes None. Use it to record a model's settings
+        beside its results.
+        """
+        return self._params_to_json()
+
     def _params_to_json(self) -> dict[str, Any]:
         params = self.get_params(deep=False)
         for name in self._activation_params:

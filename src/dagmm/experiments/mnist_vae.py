@@ -420,7 +420,7 @@ def run_mnist_vae(
         "n_outliers": int(split.y_test.sum()),
         "vae": {
             "preset": preset,
-            "params": model._params_to_json(),
+            "params": model.json_params(),
             "latent_dim": int(model.latent_dim_),
             "likelihood": model.likelihood_,
             "shrinkage": model.shrinkage_,
@@ -434,7 +434,7 @@ def run_mnist_vae(
             "history": model.history_,
             "train_seconds": vae_seconds,
         },
-        "dagmm": {**dagmm_scores, "params": dagmm._params_to_json()},
+        "dagmm": {**dagmm_scores, "params": dagmm.json_params()},
         "versions": {
             "dagmm": __version__,
             "torch": torch.__version__,
