@@ -14,7 +14,7 @@ PACKAGES = {
     if (entry / "__init__.py").is_file()
 }
 #: Folders of tests that span several packages at once (documented in tests/README.md).
-CROSS_CUTTING = {"reliability"}
+CROSS_CUTTING = {"reliability", "docs"}
 
 
 def _folders() -> list[Path]:
