@@ -311,7 +311,7 @@ def report(args, kind, data, frame, out, results) -> None:
         )
     summary = {
         "file": kind,
-        "data": str(data),
+        "data": Path(data).name,  # the file name: where it lies is the machine's business
         "fraud_share": float(frame[LABEL].mean()),
         "natural_fraud_share": NATURAL_FRAUD_SHARE,
         "seed": args.seed,
