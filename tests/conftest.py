@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 _SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 if "DAGMM_DATA_HOME" not in os.environ and _SHARED_DATA.is_dir():
@@ -30,3 +31,12 @@ def blobs_with_outliers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X_test = np.vstack([normal_rows(540), outliers])
     y_test = np.r_[np.zeros(540, dtype=int), np.ones(60, dtype=int)]
     return X_train, X_test, y_test
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run the test on one torch thread (many small fits), restoring the count after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from dagmm.cli import main
 from dagmm.exceptions import DataError
@@ -20,12 +19,7 @@ from dagmm.workflow import FitOptions, TabularDetector, score_file
 IDS = ["000123", "007", "4111111111111111111", "9007199254740993", "1e5", "NA", "-0", "12.50"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _table(n: int, seed: int = 0) -> pd.DataFrame:
